@@ -1,0 +1,326 @@
+// driver.cpp - loading and unloading drivers, and reporting what they leave behind.
+// NT counterparts: IopLoadDriver, IopUnloadDriver, IopInvalidDeviceRequest.
+#include "driver.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "device.h"
+#include "io_api.h"
+#include "io_manager.h"
+#include "irp.h"
+#include "ldr/symbolize.h"
+#include "ob/namespace.h"
+#include "ps/process.h"
+#include "rtl/status_names.h"
+#include "system.h"
+
+namespace iosim::io {
+
+namespace {
+
+ob::ObjectType g_driver_type{.name = "Driver", .delete_procedure = [](void* body) { ob::destroy_body<DriverBody>(body); }};
+
+std::string narrow(std::u16string_view s)
+{
+    std::string out;
+    for (char16_t c : s)
+        out.push_back(c < 0x80 ? static_cast<char>(c) : '?');
+    return out;
+}
+
+UNICODE_STRING counted(std::u16string& s)
+{
+    UNICODE_STRING u;
+    u.Length = static_cast<USHORT>(s.size() * sizeof(char16_t));
+    u.MaximumLength = u.Length;
+    u.Buffer = reinterpret_cast<PWSTR>(s.data());
+    return u;
+}
+
+void trace_note(trace::Kind kind, std::string text)
+{
+    if (System* sys = System::current())
+        sys->trace().record(kind, 0, std::move(text));
+}
+
+// Every symbolic link in the namespace whose creating call was in `module`.
+void collect_links(void* directory, const ldr::Module* module, std::vector<ob::SymbolicLink*>& out)
+{
+    auto* dir = static_cast<ob::Directory*>(directory);
+    for (auto& entry : dir->entries()) {
+        if (ob::is_object_of_type(entry.body, ob::directory_type()))
+            collect_links(entry.body, module, out);
+        else if (ob::is_object_of_type(entry.body, ob::symbolic_link_type())) {
+            auto* link = static_cast<ob::SymbolicLink*>(entry.body);
+            if (link->creator != nullptr && ldr::module_for_address(link->creator) == module)
+                out.push_back(link);
+        }
+    }
+}
+
+// Reports (as findings) and cleans up what a driver still holds. `when` starts the sentence.
+void report_leftovers(DriverBody* body, const std::string& when)
+{
+    System* sys = System::current();
+    DRIVER_OBJECT* driver = &body->object;
+    std::string name = narrow(body->priv.object_name);
+    while (DEVICE_OBJECT* device = driver->DeviceObject) {
+        sys->report({"DEVICE_LEFT_BEHIND",
+                     fmt::format("{}, {} still has device {}: a driver must IoDeleteDevice every device it created.", when,
+                                 name, device_name(device)),
+                     ldr::describe_call_site(device_private(device)->creator),
+                     {}});
+        force_delete_device(device);
+    }
+    std::vector<ob::SymbolicLink*> links;
+    collect_links(sys->ns().root(), body->priv.module, links);
+    for (ob::SymbolicLink* link : links) {
+        std::string link_name = narrow(ob::full_name(link));
+        std::string target = narrow(link->target);
+        auto lookup = sys->ns().lookup(link->target);
+        bool dangling = !NT_SUCCESS(lookup.status);
+        if (lookup.object != nullptr)
+            ob::dereference(lookup.object);
+        sys->report({"SYMLINK_LEFT_BEHIND",
+                     fmt::format("{}, the symbolic link {} -> {} that {} created is still there{}. IoDeleteDevice does "
+                                 "not delete links: call IoDeleteSymbolicLink with the name you created.",
+                                 when, link_name, target, name,
+                                 dangling ? ", pointing at a device that no longer exists" : ""),
+                     ldr::describe_call_site(link->creator),
+                     {}});
+        link->creator = nullptr;  // the module is going away; the link stays, as on Windows
+    }
+    for (const ex::PoolBlock& block : sys->pool().outstanding(body->priv.module)) {
+        sys->report({"POOL_LEAK",
+                     fmt::format("{}, {} still holds {} bytes of {} pool tagged '{}': free it (ExFreePool) before "
+                                 "unloading, or it stays allocated until reboot.",
+                                 when, name, block.size, block.paged ? "paged" : "non-paged", ex::tag_to_string(block.tag)),
+                     ldr::describe_call_site(block.caller),
+                     {}});
+    }
+    sys->pool().forget(body->priv.module);
+}
+
+// Removes the driver object and unmaps the module.
+void destroy_driver(DriverBody* body)
+{
+    System* sys = System::current();
+    {
+        auto& s = state();
+        std::lock_guard guard(s.lock);
+        s.drivers.erase(std::remove(s.drivers.begin(), s.drivers.end(), &body->object), s.drivers.end());
+    }
+    ldr::Module* module = body->priv.module;
+    body->priv.module = nullptr;
+    sys->ns().make_temporary(&body->object);  // drops the namespace's reference: the object goes
+    ldr::unload(module);
+}
+
+void finish_unload(DriverBody* body)
+{
+    System* sys = System::current();
+    DRIVER_OBJECT* driver = &body->object;
+    std::string name = narrow(body->priv.object_name);
+    {
+        ThreadSwitch as_system(sys->system_thread());
+        DriverCallScope scope("DriverUnload", reinterpret_cast<const void*>(driver->DriverUnload));
+        trace_note(trace::Kind::Driver, fmt::format("{}: calling DriverUnload ({})", name,
+                                                    ldr::describe_function(reinterpret_cast<const void*>(driver->DriverUnload))));
+        driver->Flags |= DRVO_UNLOAD_INVOKED;
+        driver->DriverUnload(driver);
+    }
+    report_leftovers(body, "After DriverUnload");
+    trace_note(trace::Kind::Driver, fmt::format("{} unloaded", name));
+    destroy_driver(body);
+}
+
+}  // namespace
+
+ob::ObjectType& driver_type() { return g_driver_type; }
+DriverBody* driver_body(DRIVER_OBJECT* driver) { return reinterpret_cast<DriverBody*>(driver); }
+bool is_driver(const void* object) { return ob::is_object_of_type(object, g_driver_type); }
+
+DRIVER_OBJECT* find_driver(std::u16string_view service_name)
+{
+    auto& s = state();
+    std::lock_guard guard(s.lock);
+    std::u16string wanted = ob::upcase(service_name);
+    for (DRIVER_OBJECT* driver : s.drivers)
+        if (ob::upcase(driver_body(driver)->priv.service_name) == wanted)
+            return driver;
+    return nullptr;
+}
+
+std::vector<DRIVER_OBJECT*> loaded_drivers()
+{
+    auto& s = state();
+    std::lock_guard guard(s.lock);
+    return s.drivers;
+}
+
+bool driver_loaded(std::u16string_view service_name) { return find_driver(service_name) != nullptr; }
+
+NTSTATUS load_driver(std::u16string_view service_name, const std::string& image_path, std::string* message)
+{
+    System* sys = System::current();
+    if (find_driver(service_name) != nullptr) {
+        *message = narrow(service_name) + " is already loaded";
+        return STATUS_IMAGE_ALREADY_LOADED;
+    }
+    ldr::LoadError error;
+    ldr::Module* module = ldr::load(image_path, ldr::ModuleKind::Driver, &error);
+    if (module == nullptr) {
+        *message = error.message;
+        sys->report({"DRIVER_LOAD_FAILED", error.message, "", {}});
+        if (!error.missing.empty() || !error.refused.empty())
+            return STATUS_PROCEDURE_NOT_FOUND;
+        return error.message.find("cannot open") != std::string::npos ? STATUS_OBJECT_NAME_NOT_FOUND
+                                                                        : STATUS_INVALID_IMAGE_FORMAT;
+    }
+    auto entry = reinterpret_cast<PDRIVER_INITIALIZE>(ldr::symbol(module, "DriverEntry"));
+    if (entry == nullptr)  // a C++ driver that forgot extern "C"
+        entry = reinterpret_cast<PDRIVER_INITIALIZE>(
+            ldr::symbol(module, "_Z11DriverEntryP14_DRIVER_OBJECTP15_UNICODE_STRING"));
+    if (entry == nullptr) {
+        *message = module->name + " has no DriverEntry routine";
+        ldr::unload(module);
+        return STATUS_DRIVER_ENTRYPOINT_NOT_FOUND;
+    }
+
+    auto* body = ob::create_object_of<DriverBody>(g_driver_type);
+    DRIVER_OBJECT* driver = &body->object;
+    body->priv.service_name = std::u16string(service_name);
+    body->priv.object_name = u"\\Driver\\" + std::u16string(service_name);
+    body->priv.registry_path = u"\\Registry\\Machine\\System\\CurrentControlSet\\Services\\" + std::u16string(service_name);
+    body->priv.module = module;
+    body->priv.registry_path_string = counted(body->priv.registry_path);
+    driver->Type = IO_TYPE_DRIVER;
+    driver->Size = sizeof(DRIVER_OBJECT);
+    driver->Flags = DRVO_LEGACY_DRIVER;
+    driver->DriverStart = reinterpret_cast<PVOID>(module->base);
+    driver->DriverExtension = &body->extension;
+    driver->DriverName = counted(body->priv.object_name);
+    driver->DriverInit = entry;
+    body->extension.DriverObject = driver;
+    body->extension.ServiceKeyName = counted(body->priv.service_name);
+    for (auto& slot : driver->MajorFunction)
+        slot = &IopInvalidDeviceRequest;
+
+    NTSTATUS status = sys->ns().insert(body->priv.object_name, driver, true);
+    ob::dereference(driver);  // the namespace holds it now
+    if (!NT_SUCCESS(status)) {
+        *message = fmt::format("cannot create {}: {}", narrow(body->priv.object_name), status_text(status));
+        ldr::unload(module);
+        return status;
+    }
+    {
+        auto& s = state();
+        std::lock_guard guard(s.lock);
+        s.drivers.push_back(driver);
+    }
+    trace_note(trace::Kind::Driver, fmt::format("loading {} from {}: calling DriverEntry", narrow(body->priv.object_name),
+                                                module->name));
+    {
+        ThreadSwitch as_system(sys->system_thread());
+        DriverCallScope scope("DriverEntry", reinterpret_cast<const void*>(entry));
+        status = entry(driver, &body->priv.registry_path_string);
+    }
+    trace_note(trace::Kind::Driver, fmt::format("DriverEntry of {} returned {}", narrow(body->priv.object_name),
+                                                status_text(status)));
+    if (!NT_SUCCESS(status)) {
+        *message = fmt::format("DriverEntry of {} failed with {}", module->name, status_text(status));
+        report_leftovers(body, "After DriverEntry failed");
+        destroy_driver(body);
+        return status;
+    }
+    // The I/O manager finishes initialising the devices DriverEntry created.
+    for (DEVICE_OBJECT* device = driver->DeviceObject; device != nullptr; device = device->NextDevice)
+        device->Flags &= ~DO_DEVICE_INITIALIZING;
+    return STATUS_SUCCESS;
+}
+
+NTSTATUS unload_driver(std::u16string_view service_name, std::string* message)
+{
+    DRIVER_OBJECT* driver = find_driver(service_name);
+    if (driver == nullptr) {
+        *message = narrow(service_name) + " is not loaded";
+        return STATUS_OBJECT_NAME_NOT_FOUND;
+    }
+    DriverBody* body = driver_body(driver);
+    if (driver->DriverUnload == nullptr) {
+        *message = narrow(body->priv.object_name) +
+                   " has no DriverUnload routine, so it cannot be stopped (as on Windows: it stays until reboot)";
+        return STATUS_INVALID_DEVICE_REQUEST;
+    }
+    LONG open = 0;
+    for (DEVICE_OBJECT* device = driver->DeviceObject; device != nullptr; device = device->NextDevice)
+        open += device->ReferenceCount;
+    if (open > 0) {
+        body->priv.unload_pending = true;
+        for (DEVICE_OBJECT* device = driver->DeviceObject; device != nullptr; device = device->NextDevice)
+            device_private(device)->ExtensionFlags |= DOE_UNLOAD_PENDING;
+        *message = fmt::format("{} will unload when its {} open file object(s) close", narrow(body->priv.object_name), open);
+        trace_note(trace::Kind::Driver, *message);
+        return STATUS_SUCCESS;
+    }
+    finish_unload(body);
+    return STATUS_SUCCESS;
+}
+
+void check_deferred_unload(DRIVER_OBJECT* driver)
+{
+    if (driver == nullptr || !is_driver(driver))
+        return;
+    DriverBody* body = driver_body(driver);
+    if (!body->priv.unload_pending)
+        return;
+    for (DEVICE_OBJECT* device = driver->DeviceObject; device != nullptr; device = device->NextDevice)
+        if (device->ReferenceCount != 0)
+            return;
+    body->priv.unload_pending = false;
+    finish_unload(body);
+}
+
+void unload_all_drivers()
+{
+    std::vector<DRIVER_OBJECT*> drivers = loaded_drivers();
+    for (auto it = drivers.rbegin(); it != drivers.rend(); ++it) {
+        DriverBody* body = driver_body(*it);
+        if ((*it)->DriverUnload != nullptr && !body->priv.unload_pending) {
+            finish_unload(body);
+        } else {
+            // Shutdown of a driver that cannot unload: drop it without calling it.
+            report_leftovers(body, "At shutdown");
+            destroy_driver(body);
+        }
+    }
+}
+
+std::string resolve_driver_image(std::u16string_view binary_path)
+{
+    std::string path = narrow(binary_path);
+    while (!path.empty() && (path.front() == '"' || path.front() == ' '))
+        path.erase(path.begin());
+    while (!path.empty() && (path.back() == '"' || path.back() == ' '))
+        path.pop_back();
+    size_t cut = path.find_last_of("\\/");
+    std::string file = cut == std::string::npos ? path : path.substr(cut + 1);
+    if (file.empty())
+        return "";
+    std::string found = find_module(file);
+    if (found.empty() && file.find('.') == std::string::npos)
+        found = find_module(file + ".sys");
+    return found;
+}
+
+}  // namespace iosim::io
+
+extern "C" NTSTATUS IopInvalidDeviceRequest(PDEVICE_OBJECT DeviceObject, PIRP Irp)
+{
+    Irp->IoStatus.Status = STATUS_INVALID_DEVICE_REQUEST;
+    Irp->IoStatus.Information = 0;
+    IofCompleteRequest(Irp, IO_NO_INCREMENT);
+    return STATUS_INVALID_DEVICE_REQUEST;
+}

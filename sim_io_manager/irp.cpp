@@ -1,0 +1,353 @@
+// irp.cpp - IRP allocation, history, IofCallDriver and IofCompleteRequest.
+// NT counterparts: IoAllocateIrp, IoFreeIrp, IofCallDriver, IopfCompleteRequest.
+#include "irp.h"
+
+#include <fmt/format.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "device.h"
+#include "ke/bugcheck.h"
+#include "ldr/symbolize.h"
+#include "ps/process.h"
+#include "request.h"
+#include "rtl/status_names.h"
+#include "system.h"
+
+namespace iosim::io {
+
+namespace {
+
+// Small IRPs (the common case: a device stack of up to kCachedStack) are recycled
+// through a per-host-thread cache, as Windows keeps per-processor IRP lookaside lists.
+constexpr UCHAR kCachedStack = 8;
+constexpr size_t kPrivateSize = (sizeof(IrpPrivate) + 15) & ~size_t{15};
+
+std::atomic<uint64_t> g_next_irp_id{1};
+
+size_t block_size(UCHAR capacity) { return kPrivateSize + sizeof(IRP) + capacity * sizeof(IO_STACK_LOCATION); }
+
+struct IrpCache {
+    std::vector<void*> blocks;
+    ~IrpCache()
+    {
+        for (void* block : blocks)
+            std::free(block);
+    }
+};
+thread_local IrpCache t_cache;
+
+IRP* irp_of(void* block) { return reinterpret_cast<IRP*>(static_cast<char*>(block) + kPrivateSize); }
+void* block_of(IRP* irp) { return reinterpret_cast<char*>(irp) - kPrivateSize; }
+
+const char* const kMajorNames[] = {
+    "IRP_MJ_CREATE", "IRP_MJ_CREATE_NAMED_PIPE", "IRP_MJ_CLOSE", "IRP_MJ_READ", "IRP_MJ_WRITE",
+    "IRP_MJ_QUERY_INFORMATION", "IRP_MJ_SET_INFORMATION", "IRP_MJ_QUERY_EA", "IRP_MJ_SET_EA",
+    "IRP_MJ_FLUSH_BUFFERS", "IRP_MJ_QUERY_VOLUME_INFORMATION", "IRP_MJ_SET_VOLUME_INFORMATION",
+    "IRP_MJ_DIRECTORY_CONTROL", "IRP_MJ_FILE_SYSTEM_CONTROL", "IRP_MJ_DEVICE_CONTROL",
+    "IRP_MJ_INTERNAL_DEVICE_CONTROL", "IRP_MJ_SHUTDOWN", "IRP_MJ_LOCK_CONTROL", "IRP_MJ_CLEANUP",
+    "IRP_MJ_CREATE_MAILSLOT", "IRP_MJ_QUERY_SECURITY", "IRP_MJ_SET_SECURITY", "IRP_MJ_POWER",
+    "IRP_MJ_SYSTEM_CONTROL", "IRP_MJ_DEVICE_CHANGE", "IRP_MJ_QUERY_QUOTA", "IRP_MJ_SET_QUOTA", "IRP_MJ_PNP",
+};
+
+trace::Trace* active_trace()
+{
+    System* sys = System::current();
+    return sys != nullptr && sys->trace().enabled() ? &sys->trace() : nullptr;
+}
+
+std::vector<std::string> format_history(void* irp_pointer)
+{
+    auto* irp = static_cast<IRP*>(irp_pointer);
+    std::vector<std::string> lines;
+    if (irp == nullptr)
+        return lines;
+    IrpPrivate* priv = private_of(irp);
+    if (priv->magic != IrpPrivate::kLive && priv->magic != IrpPrivate::kFreed)
+        return lines;
+    uint32_t count = priv->history_count;
+    uint32_t first = count > IrpPrivate::kHistorySize ? count - IrpPrivate::kHistorySize : 0;
+    if (first > 0)
+        lines.push_back(fmt::format("({} earlier events not kept)", first));
+    for (uint32_t i = first; i < count; ++i) {
+        const HistoryEntry& e = priv->history[i % IrpPrivate::kHistorySize];
+        std::string line = fmt::format("IRP#{} ", priv->id);
+        switch (e.kind) {
+        case HistoryKind::Allocated:
+            line += fmt::format("allocated for {} with {} stack location(s)", major_name(e.major), static_cast<int>(e.location));
+            break;
+        case HistoryKind::Dispatched:
+            line += fmt::format("{} sent to {} at stack location {} by {}", major_name(e.major), device_name(e.device),
+                                static_cast<int>(e.location), ldr::describe_call_site(e.where));
+            break;
+        case HistoryKind::Returned:
+            line += fmt::format("dispatch routine of {} returned {}", device_name(e.device), status_text(e.status));
+            break;
+        case HistoryKind::Completed:
+            line += fmt::format("completed with {}, Information {} at {}", status_text(e.status), e.information,
+                                ldr::describe_call_site(e.where));
+            break;
+        case HistoryKind::CompletionRoutine:
+            line += fmt::format("completion routine {} returned {}", ldr::describe_function(e.where), status_text(e.status));
+            break;
+        case HistoryKind::MoreProcessing:
+            line += fmt::format("completion routine {} kept the IRP (STATUS_MORE_PROCESSING_REQUIRED)",
+                                ldr::describe_function(e.where));
+            break;
+        case HistoryKind::CopiedBack:
+            line += fmt::format("{} byte(s) copied back to the caller's buffer", e.information);
+            break;
+        case HistoryKind::Freed:
+            line += "freed";
+            break;
+        }
+        lines.push_back(std::move(line));
+    }
+    return lines;
+}
+
+}  // namespace
+
+const char* major_name(UCHAR major)
+{
+    return major <= IRP_MJ_MAXIMUM_FUNCTION ? kMajorNames[major] : "IRP_MJ_(invalid)";
+}
+
+IrpPrivate* private_of(const IRP* irp)
+{
+    return reinterpret_cast<IrpPrivate*>(reinterpret_cast<char*>(const_cast<IRP*>(irp)) - kPrivateSize);
+}
+
+bool is_live_irp(const IRP* irp) { return irp != nullptr && private_of(irp)->magic == IrpPrivate::kLive; }
+
+IRP* allocate_irp(CCHAR stack_size, bool io_manager_request)
+{
+    UCHAR wanted = stack_size <= 0 ? 1 : static_cast<UCHAR>(stack_size);
+    void* block = nullptr;
+    bool cached = wanted <= kCachedStack;
+    UCHAR capacity = cached ? kCachedStack : wanted;
+    if (cached && !t_cache.blocks.empty()) {
+        block = t_cache.blocks.back();
+        t_cache.blocks.pop_back();
+    } else {
+        block = std::malloc(block_size(capacity));
+    }
+    auto* priv = static_cast<IrpPrivate*>(block);
+    priv->magic = IrpPrivate::kLive;
+    priv->capacity = capacity;
+    priv->completed = false;
+    priv->io_manager_request = io_manager_request;
+    priv->from_cache = cached;
+    priv->id = g_next_irp_id.fetch_add(1, std::memory_order_relaxed);
+    priv->history_count = 0;
+    priv->request = nullptr;
+
+    IRP* irp = irp_of(block);
+    std::memset(irp, 0, sizeof(IRP) + wanted * sizeof(IO_STACK_LOCATION));
+    irp->Type = IO_TYPE_IRP;
+    irp->Size = static_cast<USHORT>(IoSizeOfIrp(wanted));
+    irp->StackCount = static_cast<CHAR>(wanted);
+    irp->CurrentLocation = static_cast<CHAR>(wanted + 1);
+    irp->Tail.Overlay.CurrentStackLocation = reinterpret_cast<IO_STACK_LOCATION*>(irp + 1) + wanted;
+    InitializeListHead(&irp->ThreadListEntry);
+    add_history(irp, HistoryKind::Allocated, nullptr, 0, 0, nullptr);
+    private_of(irp)->history[0].location = static_cast<CHAR>(wanted);
+    return irp;
+}
+
+void free_irp(IRP* irp)
+{
+    IrpPrivate* priv = private_of(irp);
+    add_history(irp, HistoryKind::Freed, nullptr, 0, 0, nullptr);
+    if (trace::Trace* t = active_trace())
+        t->record(trace::Kind::Irp, priv->id, fmt::format("IRP#{} freed", priv->id));
+    priv->magic = IrpPrivate::kFreed;
+    irp->Type = 0;
+    if (priv->from_cache && t_cache.blocks.size() < 64)
+        t_cache.blocks.push_back(priv);
+    else
+        std::free(priv);
+}
+
+void add_history(IRP* irp, HistoryKind kind, DEVICE_OBJECT* device, NTSTATUS status, ULONG_PTR information,
+                 const void* where)
+{
+    IrpPrivate* priv = private_of(irp);
+    HistoryEntry& e = priv->history[priv->history_count % IrpPrivate::kHistorySize];
+    priv->history_count++;
+    e.kind = kind;
+    IO_STACK_LOCATION* sp = irp->Tail.Overlay.CurrentStackLocation;
+    bool valid_sp = irp->CurrentLocation >= 1 && irp->CurrentLocation <= irp->StackCount;
+    e.major = valid_sp ? sp->MajorFunction : 0;
+    e.location = irp->CurrentLocation;
+    e.status = status;
+    e.information = information;
+    e.device = device;
+    e.where = where;
+}
+
+std::string device_name(DEVICE_OBJECT* device)
+{
+    if (device == nullptr)
+        return "(no device)";
+    std::u16string name = ob::full_name(device);
+    if (name.empty())
+        name = device_private(device)->last_name;
+    std::string out;
+    for (char16_t c : name)
+        out.push_back(c < 0x80 ? static_cast<char>(c) : '?');
+    if (out.empty())
+        out = fmt::format("(unnamed device of {})", driver_name(device->DriverObject));
+    return out;
+}
+
+std::string driver_name(DRIVER_OBJECT* driver)
+{
+    if (driver == nullptr)
+        return "(no driver)";
+    std::string out;
+    for (USHORT i = 0; i < driver->DriverName.Length / 2; ++i) {
+        char16_t c = reinterpret_cast<const char16_t*>(driver->DriverName.Buffer)[i];
+        out.push_back(c < 0x80 ? static_cast<char>(c) : '?');
+    }
+    return out;
+}
+
+NTSTATUS call_driver(DEVICE_OBJECT* device, IRP* irp, const void* caller)
+{
+    irp->CurrentLocation--;
+    if (irp->CurrentLocation <= 0) {
+        irp->CurrentLocation++;
+        bugcheck(NO_MORE_IRP_STACK_LOCATIONS, reinterpret_cast<ULONG_PTR>(irp), 0, 0, 0, caller, irp,
+                 fmt::format("IoCallDriver was asked to send the IRP on to {}, but the IRP has no stack location left "
+                             "for it: it was allocated with {} location(s). A driver that passes an IRP down must use "
+                             "a device stack whose StackSize counts every layer (or allocate a new IRP).",
+                             device_name(device), static_cast<int>(irp->StackCount)));
+    }
+    irp->Tail.Overlay.CurrentStackLocation--;
+    IO_STACK_LOCATION* sp = irp->Tail.Overlay.CurrentStackLocation;
+    sp->DeviceObject = device;
+    UCHAR major = sp->MajorFunction;
+    PDRIVER_DISPATCH dispatch = device->DriverObject->MajorFunction[major];
+    add_history(irp, HistoryKind::Dispatched, device, 0, 0, caller);
+    IrpPrivate* priv = private_of(irp);
+    uint64_t id = priv->id;
+    if (trace::Trace* t = active_trace())
+        t->record(trace::Kind::Irp, id,
+                  fmt::format("IRP#{} {} -> {} [{}] stack location {} of {}: {}", id, major_name(major),
+                              device_name(device), driver_name(device->DriverObject), static_cast<int>(irp->CurrentLocation),
+                              static_cast<int>(irp->StackCount), ldr::describe_function(reinterpret_cast<const void*>(dispatch))));
+    NTSTATUS status;
+    {
+        DriverCallScope scope("dispatch", reinterpret_cast<const void*>(dispatch), irp);
+        status = dispatch(device, irp);
+    }
+    if (trace::Trace* t = active_trace())
+        t->record(trace::Kind::Irp, id,
+                  fmt::format("IRP#{} dispatch routine of {} returned {}", id, device_name(device), status_text(status)));
+    // The IRP may be gone already (completed and freed): touch it only if still live.
+    if (priv->magic == IrpPrivate::kLive && priv->id == id)
+        add_history(irp, HistoryKind::Returned, device, status, 0, reinterpret_cast<const void*>(dispatch));
+    return status;
+}
+
+std::vector<std::string> irp_history_lines(IRP* irp) { return format_history(irp); }
+
+void install_irp_reporting() { set_irp_history_formatter(&format_history); }
+
+}  // namespace iosim::io
+
+using namespace iosim;
+using namespace iosim::io;
+
+extern "C" {
+
+NTSTATUS IofCallDriver(PDEVICE_OBJECT DeviceObject, PIRP Irp)
+{
+    return call_driver(DeviceObject, Irp, __builtin_return_address(0));
+}
+
+void IofCompleteRequest(PIRP Irp, CCHAR PriorityBoost)
+{
+    const void* caller = __builtin_return_address(0);
+    IrpPrivate* priv = private_of(Irp);
+    if (priv->magic == IrpPrivate::kFreed || priv->completed || Irp->CurrentLocation > Irp->StackCount + 1)
+        bugcheck(MULTIPLE_IRP_COMPLETE_REQUESTS, reinterpret_cast<ULONG_PTR>(Irp), 0, 0, 0, caller, Irp,
+                 "IoCompleteRequest was called for an IRP that was already completed. After IoCompleteRequest the IRP "
+                 "belongs to the I/O manager again: complete each IRP exactly once, and do not touch it afterwards.");
+    if (Irp->IoStatus.Status == STATUS_PENDING)
+        bugcheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x06, static_cast<ULONG_PTR>(static_cast<ULONG>(Irp->IoStatus.Status)),
+                 reinterpret_cast<ULONG_PTR>(Irp), 0, caller, Irp,
+                 "IoCompleteRequest was called with IoStatus.Status == STATUS_PENDING. Set the final status before "
+                 "completing; STATUS_PENDING is only ever a dispatch routine's return value.");
+    if (Irp->CancelRoutine != nullptr)
+        bugcheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x07, reinterpret_cast<ULONG_PTR>(Irp->CancelRoutine),
+                 reinterpret_cast<ULONG_PTR>(Irp), 0, caller, Irp,
+                 "IoCompleteRequest was called while the IRP still has a cancel routine set. Clear it with "
+                 "IoSetCancelRoutine(Irp, NULL) before completing.");
+    priv->completed = true;
+    add_history(Irp, HistoryKind::Completed, nullptr, Irp->IoStatus.Status, Irp->IoStatus.Information, caller);
+    if (trace::Trace* t = active_trace())
+        t->record(trace::Kind::Irp, priv->id,
+                  fmt::format("IRP#{} completed: {}, Information {} ({})", priv->id, status_text(Irp->IoStatus.Status),
+                              Irp->IoStatus.Information, ldr::describe_call_site(caller)));
+
+    // Walk back up the stack, running completion routines as their invoke flags ask.
+    while (Irp->CurrentLocation <= Irp->StackCount) {
+        IO_STACK_LOCATION* sp = Irp->Tail.Overlay.CurrentStackLocation;
+        Irp->PendingReturned = (sp->Control & SL_PENDING_RETURNED) != 0;
+        UCHAR control = sp->Control;
+        PIO_COMPLETION_ROUTINE routine = sp->CompletionRoutine;
+        PVOID context = sp->Context;
+        // Move up one location before calling, so the routine sees its own as current.
+        Irp->CurrentLocation++;
+        Irp->Tail.Overlay.CurrentStackLocation++;
+        NTSTATUS status = Irp->IoStatus.Status;
+        bool invoke = routine != nullptr &&
+                      ((NT_SUCCESS(status) && (control & SL_INVOKE_ON_SUCCESS)) ||
+                       (!NT_SUCCESS(status) && (control & SL_INVOKE_ON_ERROR)) ||
+                       (Irp->Cancel && (control & SL_INVOKE_ON_CANCEL)));
+        sp->Control = 0;
+        sp->CompletionRoutine = nullptr;
+        sp->Context = nullptr;
+        if (invoke) {
+            DEVICE_OBJECT* device = Irp->CurrentLocation <= Irp->StackCount
+                                        ? Irp->Tail.Overlay.CurrentStackLocation->DeviceObject
+                                        : nullptr;
+            NTSTATUS result;
+            {
+                DriverCallScope scope("completion routine", reinterpret_cast<const void*>(routine), Irp);
+                result = routine(device, Irp, context);
+            }
+            if (result == STATUS_MORE_PROCESSING_REQUIRED) {
+                if (is_live_irp(Irp)) {
+                    priv->completed = false;  // the driver owns it again and may complete it later
+                    add_history(Irp, HistoryKind::MoreProcessing, device, result, 0, reinterpret_cast<const void*>(routine));
+                }
+                return;
+            }
+            add_history(Irp, HistoryKind::CompletionRoutine, device, result, 0, reinterpret_cast<const void*>(routine));
+        } else if (Irp->PendingReturned && Irp->CurrentLocation <= Irp->StackCount) {
+            IoMarkIrpPending(Irp);
+        }
+    }
+    complete_for_requester(Irp);
+}
+
+PIRP IoAllocateIrp(CCHAR StackSize, BOOLEAN ChargeQuota) { return allocate_irp(StackSize, false); }
+
+void IoFreeIrp(PIRP Irp)
+{
+    if (!is_live_irp(Irp))
+        bugcheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x01, reinterpret_cast<ULONG_PTR>(Irp), 0, 0,
+                 __builtin_return_address(0), nullptr,
+                 "IoFreeIrp was given something that is not a live IRP (freed already, or never allocated by "
+                 "IoAllocateIrp).");
+    free_irp(Irp);
+}
+
+}  // extern "C"

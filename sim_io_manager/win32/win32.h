@@ -1,0 +1,31 @@
+// win32.h - shared helpers of iosim's Win32 layer (kernel32, advapi32, user32 subset).
+//
+// The Win32 layer is user-mode code of the simulated process: it turns Win32 calls into
+// the I/O system services (io_api.h) exactly as kernel32 does, including which error a
+// failing call leaves in GetLastError (RtlNtStatusToDosError of the NTSTATUS).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "nt.h"
+
+namespace iosim::win32 {
+
+// Sets the calling thread's last error from an NTSTATUS, as BaseSetLastNTError does.
+void set_last_nt_error(NTSTATUS status);
+void set_last_error(ULONG error);
+
+// "\\.\X" -> "\??\X", "C:\dir" -> "\??\C:\dir", ... (RtlDosPathNameToNtPathName).
+std::u16string dos_path_to_nt(std::u16string_view path);
+
+std::u16string widen(const char* text);             // ANSI (UTF-8 here) -> UTF-16
+std::u16string widen(const char16_t* text);          // copy of a NUL-terminated string
+std::string narrow(std::u16string_view text);        // UTF-16 -> UTF-8
+
+// Thrown by ExitProcess / ExitThread to unwind the app back to the runner.
+struct AppExit {
+    unsigned code;
+};
+
+}  // namespace iosim::win32

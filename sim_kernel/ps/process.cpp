@@ -1,0 +1,48 @@
+// process.cpp - process and thread objects, and the per-host-thread current thread.
+#include "ps/process.h"
+
+namespace iosim {
+
+namespace {
+
+thread_local Thread* t_current = nullptr;
+
+ob::ObjectType g_process_type{.name = "Process", .delete_procedure = [](void* body) { ob::destroy_body<Process>(body); }};
+ob::ObjectType g_thread_type{.name = "Thread", .delete_procedure = [](void* body) { ob::destroy_body<Thread>(body); }};
+
+}  // namespace
+
+Process::Process(uint32_t pid, std::string image_name) : pid_(pid), image_name_(std::move(image_name)) {}
+
+Process::~Process()
+{
+    if (free_win32_data != nullptr)
+        free_win32_data(win32_data);
+}
+
+Thread::Thread(uint32_t tid, Process* process) : tid_(tid), process_(process) {}
+
+ob::ObjectType& process_type() { return g_process_type; }
+ob::ObjectType& thread_type() { return g_thread_type; }
+
+Thread* current_thread() { return t_current; }
+Process* current_process() { return t_current != nullptr ? t_current->process() : nullptr; }
+
+void ps::set_current_thread(Thread* thread) { t_current = thread; }
+
+ThreadSwitch::ThreadSwitch(Thread* thread) : previous_(t_current) { t_current = thread; }
+ThreadSwitch::~ThreadSwitch() { t_current = previous_; }
+
+DriverCallScope::DriverCallScope(const char* what, const void* routine, void* irp)
+{
+    if (t_current != nullptr)
+        t_current->driver_calls.push_back({what, routine, irp});
+}
+
+DriverCallScope::~DriverCallScope()
+{
+    if (t_current != nullptr && !t_current->driver_calls.empty())
+        t_current->driver_calls.pop_back();
+}
+
+}  // namespace iosim

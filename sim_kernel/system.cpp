@@ -1,0 +1,158 @@
+// system.cpp - creating and tearing down the simulated machine's kernel state.
+#include "system.h"
+
+#include <algorithm>
+
+namespace iosim {
+
+namespace {
+System* g_current = nullptr;
+// 2024-01-01 00:00:00 UTC in 100 ns units since 1601-01-01: a fixed boot date keeps
+// KeQuerySystemTime deterministic.
+constexpr int64_t kBootSystemTime = 133485408000000000LL;
+}  // namespace
+
+System* System::current() { return g_current; }
+
+System::System(Options options)
+{
+    g_current = this;
+    trace_.set_enabled(options.trace);
+    namespace_ = std::make_unique<ob::ObjectNamespace>();
+    system_process_ = create_process("System");
+    system_thread_ = main_thread(system_process_);
+    previous_thread_ = current_thread();
+    ps::set_current_thread(system_thread_);
+}
+
+System::~System()
+{
+    ps::set_current_thread(previous_thread_);
+    std::vector<Process*> processes;
+    std::vector<Thread*> threads;
+    {
+        std::lock_guard guard(lock_);
+        processes.swap(processes_);
+        threads.swap(threads_);
+    }
+    for (Process* process : processes) {
+        ThreadSwitch in_process(first_thread_of(threads, process));
+        process->handles().close_all(process);
+    }
+    for (Thread* thread : threads)
+        ob::dereference(thread);
+    for (Process* process : processes)
+        ob::dereference(process);
+    namespace_.reset();
+    if (g_current == this)
+        g_current = nullptr;
+}
+
+Process* System::create_process(std::string image_name)
+{
+    uint32_t pid;
+    {
+        std::lock_guard guard(lock_);
+        pid = next_id_;
+        next_id_ += 4;
+    }
+    auto* process = ob::create_object_of<Process>(process_type(), pid, std::move(image_name));
+    {
+        std::lock_guard guard(lock_);
+        processes_.push_back(process);
+    }
+    create_thread(process);
+    return process;
+}
+
+Thread* System::create_thread(Process* process)
+{
+    uint32_t tid;
+    {
+        std::lock_guard guard(lock_);
+        tid = next_id_;
+        next_id_ += 4;
+    }
+    auto* thread = ob::create_object_of<Thread>(thread_type(), tid, process);
+    std::lock_guard guard(lock_);
+    threads_.push_back(thread);
+    return thread;
+}
+
+Thread* System::main_thread(Process* process) const
+{
+    std::lock_guard guard(lock_);
+    return first_thread_of(threads_, process);
+}
+
+Thread* System::first_thread_of(const std::vector<Thread*>& threads, Process* process)
+{
+    for (Thread* thread : threads)
+        if (thread->process() == process)
+            return thread;
+    return nullptr;
+}
+
+void System::reap_process(Process* process)
+{
+    std::vector<Thread*> dead;
+    {
+        std::lock_guard guard(lock_);
+        auto it = std::find(processes_.begin(), processes_.end(), process);
+        if (it == processes_.end())
+            return;
+        processes_.erase(it);
+        for (auto t = threads_.begin(); t != threads_.end();) {
+            if ((*t)->process() == process) {
+                dead.push_back(*t);
+                t = threads_.erase(t);
+            } else {
+                ++t;
+            }
+        }
+    }
+    for (Thread* thread : dead)
+        ob::dereference(thread);
+    ob::dereference(process);
+}
+
+std::vector<Process*> System::processes() const
+{
+    std::lock_guard guard(lock_);
+    return processes_;
+}
+
+Process* System::find_process(uint32_t pid) const
+{
+    std::lock_guard guard(lock_);
+    for (Process* process : processes_)
+        if (process->pid() == pid)
+            return process;
+    return nullptr;
+}
+
+void System::report(Finding finding)
+{
+    std::string line = finding.code + ": " + finding.message;
+    {
+        std::lock_guard guard(lock_);
+        findings_.push_back(std::move(finding));
+    }
+    trace_.record(trace::Kind::Finding, 0, std::move(line));
+}
+
+std::vector<Finding> System::findings() const
+{
+    std::lock_guard guard(lock_);
+    return findings_;
+}
+
+void System::clear_findings()
+{
+    std::lock_guard guard(lock_);
+    findings_.clear();
+}
+
+int64_t System::system_time() const { return kBootSystemTime + interrupt_time_; }
+
+}  // namespace iosim
