@@ -1,0 +1,2 @@
+/* NtStrSafe.h - iosim shim: forwards to ntstrsafe.h (Windows file names are case-insensitive). */
+#include "ntstrsafe.h"
