@@ -194,9 +194,9 @@ std::string device_name(DEVICE_OBJECT* device)
 {
     if (device == nullptr)
         return "(no device)";
-    std::u16string name = ob::full_name(device);
-    if (name.empty())
-        name = device_private(device)->last_name;
+    // A deleted device has left the namespace; its name is remembered for reports.
+    std::u16string name = ob::header_of(device)->parent != nullptr ? ob::full_name(device)
+                                                                   : std::u16string(device_private(device)->last_name);
     std::string out;
     for (char16_t c : name)
         out.push_back(c < 0x80 ? static_cast<char>(c) : '?');

@@ -19,8 +19,10 @@ namespace {
 
 std::u16string to_u16(const std::string& s) { return win32::widen(s.c_str()); }
 
-using NarrowMain = int (*)(int, char**);
-using WideMain = int (*)(int, char16_t**);
+using NarrowMain = int (*)(int, char**, char**);
+// Called with (argc, argv, envp): an entry point declared with fewer parameters ignores
+// the rest, as the x86-64 calling convention allows.
+using WideMain = int (*)(int, char16_t**, char16_t**);
 
 }  // namespace
 
@@ -108,9 +110,12 @@ Machine::AppResult Machine::run_app(const std::string& module, const std::vector
         system_->report({"APP_LOAD_FAILED", error.message, "", {}});
         return result;
     }
-    void* wide_entry = ldr::symbol(image, "wmain");
-    if (wide_entry == nullptr)
-        wide_entry = ldr::symbol(image, "_Z5wmainiPPw");
+    // wmain has C linkage when tchar.h declared it first; otherwise g++ mangles it, by
+    // signature: (int, wchar_t**), (), (int, wchar_t**, wchar_t**).
+    void* wide_entry = nullptr;
+    for (const char* name : {"wmain", "_Z5wmainiPPw", "_Z5wmainv", "_Z5wmainiPPwS0_"})
+        if (wide_entry == nullptr)
+            wide_entry = ldr::symbol(image, name);
     void* narrow_entry = wide_entry == nullptr ? ldr::symbol(image, "main") : nullptr;
     if (wide_entry == nullptr && narrow_entry == nullptr) {
         result.error = image->name + " has no main or wmain";
@@ -144,14 +149,16 @@ Machine::AppResult Machine::run_app(const std::string& module, const std::vector
     argv.push_back(nullptr);
     wargv.push_back(nullptr);
 
+    char* envp = nullptr;  // an empty environment block
+    char16_t* wenvp = nullptr;
     int code = 0;
     {
         ThreadSwitch in_app(system_->main_thread(process));
         try {
             if (wide_entry != nullptr)
-                code = reinterpret_cast<WideMain>(wide_entry)(static_cast<int>(wargv.size() - 1), wargv.data());
+                code = reinterpret_cast<WideMain>(wide_entry)(static_cast<int>(wargv.size() - 1), wargv.data(), &wenvp);
             else
-                code = reinterpret_cast<NarrowMain>(narrow_entry)(static_cast<int>(argv.size() - 1), argv.data());
+                code = reinterpret_cast<NarrowMain>(narrow_entry)(static_cast<int>(argv.size() - 1), argv.data(), &envp);
         } catch (const win32::AppExit& exit) {
             code = static_cast<int>(exit.code);
         } catch (const BugCheck&) {

@@ -37,7 +37,7 @@ std::string tag_to_string(ULONG tag)
 
 void* PoolTracker::allocate(bool paged, size_t size, ULONG tag, const void* caller, bool zero)
 {
-    size_t rounded = (size == 0 ? 1 : size + 15) & ~size_t{15};
+    size_t rounded = ((size == 0 ? 1 : size) + 15) & ~size_t{15};
     void* block = std::aligned_alloc(16, rounded);
     if (block == nullptr)
         return nullptr;
