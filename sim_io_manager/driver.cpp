@@ -286,9 +286,17 @@ void check_deferred_unload(DRIVER_OBJECT* driver)
 void unload_all_drivers()
 {
     std::vector<DRIVER_OBJECT*> drivers = loaded_drivers();
+    bool dead = System::current()->dead();
     for (auto it = drivers.rbegin(); it != drivers.rend(); ++it) {
         DriverBody* body = driver_body(*it);
-        if ((*it)->DriverUnload != nullptr && !body->priv.unload_pending) {
+        if (dead) {
+            // After a bug check no driver code runs: release what the driver held, quietly.
+            DRIVER_OBJECT* driver = &body->object;
+            while (DEVICE_OBJECT* device = driver->DeviceObject)
+                force_delete_device(device);
+            System::current()->pool().forget(body->priv.module);
+            destroy_driver(body);
+        } else if ((*it)->DriverUnload != nullptr && !body->priv.unload_pending) {
             finish_unload(body);
         } else {
             // Shutdown of a driver that cannot unload: drop it without calling it.

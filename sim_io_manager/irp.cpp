@@ -78,11 +78,12 @@ std::vector<std::string> format_history(void* irp_pointer)
         std::string line = fmt::format("IRP#{} ", priv->id);
         switch (e.kind) {
         case HistoryKind::Allocated:
-            line += fmt::format("allocated for {} with {} stack location(s)", major_name(e.major), static_cast<int>(e.location));
+            line += fmt::format("allocated with {} stack location(s)", static_cast<int>(e.location));
             break;
         case HistoryKind::Dispatched:
             line += fmt::format("{} sent to {} at stack location {} by {}", major_name(e.major), device_name(e.device),
-                                static_cast<int>(e.location), ldr::describe_call_site(e.where));
+                                static_cast<int>(e.location),
+                                e.where != nullptr ? ldr::describe_call_site(e.where) : std::string("the I/O manager"));
             break;
         case HistoryKind::Returned:
             line += fmt::format("dispatch routine of {} returned {}", device_name(e.device), status_text(e.status));

@@ -161,8 +161,11 @@ Machine::AppResult Machine::run_app(const std::string& module, const std::vector
                 code = reinterpret_cast<NarrowMain>(narrow_entry)(static_cast<int>(argv.size() - 1), argv.data(), &envp);
         } catch (const win32::AppExit& exit) {
             code = static_cast<int>(exit.code);
-        } catch (const BugCheck&) {
-            dead_ = true;
+        } catch (...) {
+            // A bug check (the machine is now dead, so closing the process's handles runs
+            // no driver code) or an unexpected error: release the process and the image.
+            end_process(process, static_cast<uint32_t>(STATUS_UNSUCCESSFUL));
+            ldr::unload(image);
             throw;
         }
     }
@@ -178,13 +181,14 @@ std::vector<std::string> Machine::shutdown()
     std::vector<std::string> report;
     if (shut_down_)
         return report;
+    bool dead = system_->dead();
     shut_down_ = true;
-    if (dead_)
-        return report;
     for (Process* process : system_->processes())
         if (process != system_->system_process())
             end_process(process, 0);
     io::unload_all_drivers();
+    if (dead)
+        return report;  // what a dead machine still holds says nothing about the drivers
     for (const auto& object : ob::live_objects()) {
         const std::string& type = object.type->name;
         if (type == "Directory" || type == "Process" || type == "Thread")

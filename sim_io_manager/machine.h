@@ -68,7 +68,6 @@ private:
     std::unique_ptr<System> system_;
     Options options_;
     bool shut_down_ = false;
-    bool dead_ = false;  // a bug check happened
 };
 
 }  // namespace iosim

@@ -133,6 +133,8 @@ void complete_for_requester(IRP* irp)
 
 NTSTATUS send_file_notification(FILE_OBJECT* file, UCHAR major)
 {
+    if (System* sys = System::current(); sys != nullptr && sys->dead())
+        return STATUS_UNSUCCESSFUL;  // the machine bug-checked: no driver code runs any more
     DEVICE_OBJECT* top = attached_top(file->DeviceObject);
     IRP* irp = build_request_irp(file, top, major, KernelMode);
     if (major == IRP_MJ_CLOSE)

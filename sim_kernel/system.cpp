@@ -134,6 +134,8 @@ Process* System::find_process(uint32_t pid) const
 void System::report(Finding finding)
 {
     std::string line = finding.code + ": " + finding.message;
+    if (!finding.location.empty())
+        line += " [" + finding.location + "]";
     {
         std::lock_guard guard(lock_);
         findings_.push_back(std::move(finding));

@@ -65,6 +65,11 @@ public:
     std::vector<Finding> findings() const;
     void clear_findings();
 
+    // After a bug check the machine is dead: no driver code runs any more (shutdown only
+    // releases memory).
+    bool dead() const { return dead_; }
+    void mark_dead() { dead_ = true; }
+
     // Simulated time in 100 ns units since boot; advances only when told (Sleep, timers).
     int64_t interrupt_time() const { return interrupt_time_; }
     void advance_time(int64_t units) { interrupt_time_ += units; }
@@ -86,6 +91,7 @@ private:
     std::vector<Finding> findings_;
     int64_t interrupt_time_ = 0;
     Thread* previous_thread_ = nullptr;
+    bool dead_ = false;
 };
 
 }  // namespace iosim

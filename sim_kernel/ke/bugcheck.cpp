@@ -116,8 +116,10 @@ void bugcheck(ULONG code, ULONG_PTR p1, ULONG_PTR p2, ULONG_PTR p3, ULONG_PTR p4
     }
     info.report = std::move(report);
 
-    if (System* sys = System::current())
+    if (System* sys = System::current()) {
         sys->trace().record(trace::Kind::Finding, 0, fmt::format("BUGCHECK 0x{:X} {}", code, info.name));
+        sys->mark_dead();
+    }
     throw BugCheck(std::move(info));
 }
 

@@ -18,6 +18,7 @@
 #include <climits>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <mutex>
 #include <set>
@@ -28,6 +29,7 @@ namespace {
 
 std::mutex g_lock;
 std::vector<Module*> g_modules;
+std::atomic<uint64_t> g_generation{1};
 
 // glibc routines that take or return wchar_t (32-bit on Linux). The shim maps the
 // Windows names of these to 16-bit versions; a module that still binds to glibc's was
@@ -158,6 +160,7 @@ Module* load(const std::string& path, ModuleKind kind, LoadError* error)
         module->base = static_cast<uintptr_t>(map->l_addr);
     std::lock_guard guard(g_lock);
     g_modules.push_back(module);
+    g_generation.fetch_add(1);
     return module;
 }
 
@@ -170,6 +173,7 @@ void unload(Module* module)
         g_modules.erase(std::remove(g_modules.begin(), g_modules.end(), module), g_modules.end());
     }
     dlclose(module->handle);
+    g_generation.fetch_add(1);
     delete module;
 }
 
@@ -189,6 +193,8 @@ Module* module_for_address(const void* address)
             return module;
     return nullptr;
 }
+
+uint64_t generation() { return g_generation.load(); }
 
 std::vector<Module*> loaded_modules()
 {

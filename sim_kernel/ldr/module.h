@@ -48,4 +48,8 @@ Module* module_for_address(const void* address);
 // Modules loaded now, in load order.
 std::vector<Module*> loaded_modules();
 
+// Changes whenever a module is loaded or unloaded (the symbolizer's cache key: a new
+// module may reuse the addresses of one unloaded before).
+uint64_t generation();
+
 }  // namespace iosim::ldr

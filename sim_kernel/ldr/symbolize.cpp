@@ -5,6 +5,8 @@
 // Resolution happens only when a report or trace line is printed, never on the I/O path.
 #include "ldr/symbolize.h"
 
+#include "ldr/module.h"
+
 #include <cxxabi.h>
 #include <dlfcn.h>
 #include <elfutils/libdwfl.h>
@@ -20,6 +22,7 @@ namespace {
 
 std::mutex g_lock;
 Dwfl* g_dwfl = nullptr;
+uint64_t g_reported_generation = 0;  // ldr::generation() when g_dwfl was built
 char* g_debuginfo_path = nullptr;
 const Dwfl_Callbacks g_callbacks = {
     .find_elf = dwfl_linux_proc_find_elf,
@@ -78,6 +81,10 @@ SourceLocation symbolize(const void* address)
     if (dladdr(address, &info) != 0)
         where.module = base_name(info.dli_fname);
     std::lock_guard guard(g_lock);
+    if (g_reported_generation != generation()) {
+        report_modules();
+        g_reported_generation = generation();
+    }
     Dwfl_Module* module = g_dwfl != nullptr ? dwfl_addrmodule(g_dwfl, addr) : nullptr;
     if (module == nullptr) {
         report_modules();
