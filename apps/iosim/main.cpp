@@ -22,6 +22,9 @@ int main(int argc, char** argv)
                  "With no command, runs the guided tour.",
                  "iosim"};
     app.require_subcommand(0, 1);
+    app.footer("Examples:\n  iosim                     the guided tour\n"
+               "  iosim exec -d hello.sys hello_open.exe\n"
+               "Exit codes: 0 ok, 1 app failed (or findings with --strict), 2 bad usage, 3 bug check, 4 internal error");
     std::vector<std::string> module_path;
     std::string trace_file;
     bool quiet = false;
