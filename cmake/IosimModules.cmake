@@ -19,8 +19,8 @@ if(NOT DEFINED IOSIM_SHIM_DIR)
 endif()
 get_filename_component(IOSIM_SHIM_DIR "${IOSIM_SHIM_DIR}" ABSOLUTE)
 
-set(IOSIM_MODULE_C_FLAGS -fshort-wchar -fexceptions -g -Wno-unknown-pragmas)
-set(IOSIM_MODULE_CXX_FLAGS -fshort-wchar -g -Wno-unknown-pragmas)
+set(IOSIM_MODULE_C_FLAGS -fshort-wchar -fexceptions -g -Wno-unknown-pragmas -Wno-multichar)
+set(IOSIM_MODULE_CXX_FLAGS -fshort-wchar -g -Wno-unknown-pragmas -Wno-multichar)
 
 # Scans the target's source folders for #include lines that use backslashes and writes,
 # into a per-target folder on the include path, forwarding headers whose file names

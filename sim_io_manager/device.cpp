@@ -22,8 +22,11 @@ constexpr size_t kExtensionOffset = kDeviceHeader + ((sizeof(_DEVOBJ_EXTENSION) 
 void delete_device_object(void* body)
 {
     auto* device = static_cast<DEVICE_OBJECT*>(body);
-    if (System* sys = System::current())
+    if (System* sys = System::current(); sys != nullptr && sys->trace().enabled())
         sys->trace().record(trace::Kind::Object, 0, fmt::format("device object {} freed", device_name(device)));
+    // The driver object lives until its last device object goes, as on Windows.
+    if (device->DeviceObjectExtension->holds_driver)
+        ob::dereference(device->DriverObject);
 }
 
 ob::ObjectType g_device_type{.name = "Device", .delete_procedure = &delete_device_object};
@@ -60,13 +63,14 @@ static void unlink_from_driver(DEVICE_OBJECT* device)
     device->NextDevice = nullptr;
 }
 
-void force_delete_device(DEVICE_OBJECT* device)
+void delete_device(DEVICE_OBJECT* device)
 {
     unlink_from_driver(device);
     device_private(device)->ExtensionFlags |= DOE_DELETE_PENDING;
-    if (System* sys = System::current())
-        sys->ns().make_temporary(device);
-    ob::dereference(device);
+    if ((device->Flags & DO_DEVICE_HAS_NAME) != 0)
+        System::current()->ns().make_temporary(device);  // drops the namespace's reference
+    else
+        ob::dereference(device);  // the creation reference
 }
 
 }  // namespace iosim::io
@@ -106,11 +110,11 @@ NTSTATUS IoCreateDevice(PDRIVER_OBJECT DriverObject, ULONG DeviceExtensionSize, 
         std::memcpy(ext->last_name, name.data(), n * sizeof(char16_t));
         NTSTATUS status = sys->ns().insert(name, device, true);
         if (!NT_SUCCESS(status)) {
-            ob::dereference(device);
-            *DeviceObject = nullptr;
             if (sys->trace().enabled())
                 sys->trace().record(trace::Kind::Object, 0,
                                     fmt::format("IoCreateDevice({}) failed: {}", device_name(device), status_text(status)));
+            ob::dereference(device);
+            *DeviceObject = nullptr;
             return status;
         }
         device->Flags |= DO_DEVICE_HAS_NAME;
@@ -118,6 +122,8 @@ NTSTATUS IoCreateDevice(PDRIVER_OBJECT DriverObject, ULONG DeviceExtensionSize, 
         // namespace's reference and the driver's list keep it, as one unit.
         ob::dereference(device);
     }
+    ob::reference(DriverObject);
+    ext->holds_driver = TRUE;
     // Newest first, as the I/O manager links them.
     device->NextDevice = DriverObject->DeviceObject;
     DriverObject->DeviceObject = device;
@@ -140,13 +146,7 @@ void IoDeleteDevice(PDEVICE_OBJECT DeviceObject)
                                             ? fmt::format(" ({} open file object(s) keep it until they close)",
                                                           DeviceObject->ReferenceCount)
                                             : ""));
-    unlink_from_driver(DeviceObject);
-    device_private(DeviceObject)->ExtensionFlags |= DOE_DELETE_PENDING;
-    bool named = (DeviceObject->Flags & DO_DEVICE_HAS_NAME) != 0;
-    if (named)
-        sys->ns().make_temporary(DeviceObject);  // drops the namespace's reference
-    else
-        ob::dereference(DeviceObject);  // the creation reference
+    delete_device(DeviceObject);
 }
 
 PDEVICE_OBJECT IoGetAttachedDevice(PDEVICE_OBJECT DeviceObject) { return attached_top(DeviceObject); }

@@ -20,6 +20,7 @@ struct _DEVOBJ_EXTENSION {
     ULONG ExtensionFlags;
     PDEVICE_OBJECT AttachedTo;
     const void* creator;       // return address of the IoCreateDevice call
+    BOOLEAN holds_driver;      // the device references its driver object (until it is freed)
     char16_t last_name[128];   // the name, kept for reports after deletion
 };
 
@@ -38,7 +39,8 @@ bool is_device(const void* object);
 // The top of the stack `device` belongs to.
 DEVICE_OBJECT* attached_top(DEVICE_OBJECT* device);
 
-// Deletes a device the driver forgot (after reporting it).
-void force_delete_device(DEVICE_OBJECT* device);
+// Takes a device out of its driver's list and the namespace and drops its existence
+// reference, as IoDeleteDevice does; used for devices a driver forgot (after reporting).
+void delete_device(DEVICE_OBJECT* device);
 
 }  // namespace iosim::io

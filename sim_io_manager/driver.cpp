@@ -72,7 +72,7 @@ void report_leftovers(DriverBody* body, const std::string& when)
                                  name, device_name(device)),
                      ldr::describe_call_site(device_private(device)->creator),
                      {}});
-        force_delete_device(device);
+        delete_device(device);
     }
     std::vector<ob::SymbolicLink*> links;
     collect_links(sys->ns().root(), body->priv.module, links);
@@ -293,7 +293,7 @@ void unload_all_drivers()
             // After a bug check no driver code runs: release what the driver held, quietly.
             DRIVER_OBJECT* driver = &body->object;
             while (DEVICE_OBJECT* device = driver->DeviceObject)
-                force_delete_device(device);
+                delete_device(device);
             System::current()->pool().forget(body->priv.module);
             destroy_driver(body);
         } else if ((*it)->DriverUnload != nullptr && !body->priv.unload_pending) {

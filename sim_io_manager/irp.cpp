@@ -143,6 +143,7 @@ IRP* allocate_irp(CCHAR stack_size, bool io_manager_request)
     priv->completed = false;
     priv->io_manager_request = io_manager_request;
     priv->from_cache = cached;
+    priv->abandoned = false;
     priv->id = g_next_irp_id.fetch_add(1, std::memory_order_relaxed);
     priv->history_count = 0;
     priv->request = nullptr;

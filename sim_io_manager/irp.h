@@ -52,6 +52,7 @@ struct IrpPrivate {
     bool completed;        // IoCompleteRequest has run to the end
     bool io_manager_request;  // built by the I/O manager for a system service
     bool from_cache;
+    bool abandoned;        // its system service returned without it being completed
     uint64_t id;
     struct Request* request;  // the waiting system service, for I/O manager requests
     uint32_t history_count;

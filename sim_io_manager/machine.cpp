@@ -10,6 +10,7 @@
 #include "io_manager.h"
 #include "kd/debug_print.h"
 #include "ldr/module.h"
+#include "request.h"
 #include "win32/scm.h"
 #include "win32/win32.h"
 
@@ -187,6 +188,7 @@ std::vector<std::string> Machine::shutdown()
         if (process != system_->system_process())
             end_process(process, 0);
     io::unload_all_drivers();
+    io::release_abandoned_requests();
     if (dead)
         return report;  // what a dead machine still holds says nothing about the drivers
     for (const auto& object : ob::live_objects()) {

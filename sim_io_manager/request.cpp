@@ -4,10 +4,14 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
+#include <vector>
 
 #include "device.h"
+#include "driver.h"
 #include "file.h"
 #include "mdl.h"
 #include "ldr/symbolize.h"
@@ -16,6 +20,26 @@
 #include "system.h"
 
 namespace iosim::io {
+
+namespace {
+std::mutex g_abandoned_lock;
+std::vector<IRP*> g_abandoned;  // live I/O manager IRPs nobody waits for any more
+
+void abandon(IRP* irp)
+{
+    IrpPrivate* priv = private_of(irp);
+    priv->request = nullptr;  // the Request lived on the service's stack, which is gone
+    priv->abandoned = true;
+    std::lock_guard guard(g_abandoned_lock);
+    g_abandoned.push_back(irp);
+}
+
+void forget_abandoned(IRP* irp)
+{
+    std::lock_guard guard(g_abandoned_lock);
+    g_abandoned.erase(std::remove(g_abandoned.begin(), g_abandoned.end(), irp), g_abandoned.end());
+}
+}  // namespace
 
 IRP* build_request_irp(FILE_OBJECT* file, DEVICE_OBJECT* top, UCHAR major, KPROCESSOR_MODE mode)
 {
@@ -73,6 +97,8 @@ void finish_request(IRP* irp)
     }
     if (irp->MdlAddress != nullptr)
         release_irp_mdls(irp);
+    if (priv->abandoned)
+        forget_abandoned(irp);
     if (request != nullptr) {
         request->done = true;
         request->status = status;
@@ -108,8 +134,10 @@ NTSTATUS send_request(DEVICE_OBJECT* top, IRP* irp, Request& request)
                                  "returned; a synchronous caller waits until some other code completes it.",
                                  id),
                      "", irp_history_lines(irp)});
+        abandon(irp);
         return STATUS_PENDING;
     }
+    abandon(irp);
     sys->report({"IRP_NOT_COMPLETED",
                  fmt::format("IRP#{}: the dispatch routine of {} returned {} without completing the IRP (no "
                              "IoCompleteRequest and no STATUS_PENDING). Nothing reaches the caller, and on Windows the "
@@ -131,10 +159,30 @@ void complete_for_requester(IRP* irp)
     finish_request(irp);
 }
 
+void release_abandoned_requests()
+{
+    std::vector<IRP*> irps;
+    {
+        std::lock_guard guard(g_abandoned_lock);
+        irps.swap(g_abandoned);
+    }
+    for (IRP* irp : irps) {
+        if ((irp->Flags & IRP_DEALLOCATE_BUFFER) != 0)
+            std::free(irp->AssociatedIrp.SystemBuffer);
+        if (irp->MdlAddress != nullptr)
+            release_irp_mdls(irp);
+        private_of(irp)->abandoned = false;
+        free_irp(irp);
+    }
+}
+
 NTSTATUS send_file_notification(FILE_OBJECT* file, UCHAR major)
 {
     if (System* sys = System::current(); sys != nullptr && sys->dead())
         return STATUS_UNSUCCESSFUL;  // the machine bug-checked: no driver code runs any more
+    DEVICE_OBJECT* target = attached_top(file->DeviceObject);
+    if (driver_body(target->DriverObject)->priv.module == nullptr)
+        return STATUS_UNSUCCESSFUL;  // its driver has been unloaded (a device it deleted outlived it)
     DEVICE_OBJECT* top = attached_top(file->DeviceObject);
     IRP* irp = build_request_irp(file, top, major, KernelMode);
     if (major == IRP_MJ_CLOSE)

@@ -38,6 +38,10 @@ NTSTATUS send_request(DEVICE_OBJECT* top, IRP* irp, Request& request);
 // dispatched -> completed -> returned -> copied back -> freed.
 void complete_for_requester(IRP* irp);
 
+// Frees the IRPs whose system service gave up on them (never completed, or pended with
+// nothing to complete them); called at machine shutdown, after the drivers are gone.
+void release_abandoned_requests();
+
 // Sends IRP_MJ_CLEANUP or IRP_MJ_CLOSE for a file object and waits for it.
 NTSTATUS send_file_notification(FILE_OBJECT* file, UCHAR major);
 

@@ -78,8 +78,10 @@ NTSTATUS IoDeleteSymbolicLink(PUNICODE_STRING SymbolicLinkName)
     std::u16string name = from_unicode(SymbolicLinkName);
     auto found = sys->ns().lookup(name, /*open_link=*/true);
     NTSTATUS status = found.status;
-    if (NT_SUCCESS(status) && (!found.remaining.empty() || !ob::is_object_of_type(found.object, ob::symbolic_link_type())))
+    if (NT_SUCCESS(status) && !found.remaining.empty())
         status = STATUS_OBJECT_NAME_NOT_FOUND;
+    else if (NT_SUCCESS(status) && !ob::is_object_of_type(found.object, ob::symbolic_link_type()))
+        status = STATUS_OBJECT_TYPE_MISMATCH;  // the name is taken by an object of another type
     if (NT_SUCCESS(status))
         sys->ns().make_temporary(found.object);
     if (found.object != nullptr)

@@ -22,6 +22,7 @@ int main(int argc, char** argv)
                  "With no command, runs the guided tour.",
                  "iosim"};
     app.require_subcommand(0, 1);
+    app.fallthrough();  // the common options may also follow the subcommand
     app.footer("Examples:\n  iosim                     the guided tour\n"
                "  iosim exec -d hello.sys hello_open.exe\n"
                "Exit codes: 0 ok, 1 app failed (or findings with --strict), 2 bad usage, 3 bug check, 4 internal error");
@@ -42,7 +43,8 @@ int main(int argc, char** argv)
     bool exec_trace = true;
     auto* exec = app.add_subcommand("exec", "Run an app module as a process, with drivers loaded first");
     exec->add_option("-d,--driver", exec_options.drivers,
-                     "Driver module to load first, optionally as MODULE:SERVICE (repeatable)");
+                     "Driver module to load first, optionally as MODULE:SERVICE (repeatable)")
+        ->allow_extra_args(false);
     exec->add_option("-i,--input", exec_options.input, "Text the app reads as its standard input");
     exec->add_flag("--strict", exec_options.strict, "Exit with 1 if anything was reported (leaks, misuse)");
     exec->add_flag("!--no-trace", exec_trace, "Do not show the IRP flow, only app and driver output");

@@ -74,8 +74,12 @@ void PoolTracker::free(void* address, ULONG tag, bool check_tag, const void* cal
                      tag_to_string(allocated_tag) + "': the tag must be the one given at allocation.");
     // Not live: either freed already or never a pool block. iosim does not remember
     // addresses after they are freed, so both read as "not a live block" here.
-    bugcheck(BAD_POOL_CALLER, address == nullptr ? kBadPoolInvalidAddress : kBadPoolAlreadyFreed,
-             reinterpret_cast<ULONG_PTR>(address), 0, 0, caller, nullptr,
+    // 0x07 (already freed): parameter 4 is the block's address; 0x46 (invalid address):
+    // parameter 2 is.
+    bool invalid = address == nullptr;
+    bugcheck(BAD_POOL_CALLER, invalid ? kBadPoolInvalidAddress : kBadPoolAlreadyFreed,
+             invalid ? reinterpret_cast<ULONG_PTR>(address) : 0, 0, invalid ? 0 : reinterpret_cast<ULONG_PTR>(address),
+             caller, nullptr,
              address == nullptr ? "ExFreePool was called with a NULL pointer."
                                 : "ExFreePool was called on an address that is not a live pool block: it was freed "
                                   "already, or never came from ExAllocatePool.");
@@ -191,6 +195,13 @@ PVOID ExAllocatePoolUninitialized(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULON
 
 PVOID ExAllocatePool2(POOL_FLAGS Flags, SIZE_T NumberOfBytes, ULONG Tag)
 {
+    // The low 32 bits are required flags: one iosim does not know cannot be honoured, so
+    // the allocation fails, as documented. A zero tag is refused too.
+    constexpr POOL_FLAGS kKnownRequired = POOL_FLAG_USE_QUOTA | POOL_FLAG_UNINITIALIZED | POOL_FLAG_SESSION |
+                                          POOL_FLAG_CACHE_ALIGNED | POOL_FLAG_RESERVED1 | POOL_FLAG_RAISE_ON_FAILURE |
+                                          POOL_FLAG_NON_PAGED | POOL_FLAG_NON_PAGED_EXECUTE | POOL_FLAG_PAGED;
+    if ((Flags & 0xFFFFFFFFULL & ~kKnownRequired) != 0 || Tag == 0)
+        return nullptr;
     const POOL_FLAGS kind = Flags & (POOL_FLAG_NON_PAGED | POOL_FLAG_NON_PAGED_EXECUTE | POOL_FLAG_PAGED);
     if (kind == 0 || (kind & (kind - 1)) != 0)
         return nullptr;  // exactly one pool kind is required

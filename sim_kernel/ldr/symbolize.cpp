@@ -53,10 +53,24 @@ std::string demangle(const char* name)
         return name;
     std::string result(out);
     std::free(out);
-    // "DispatchRoutine(_DEVICE_OBJECT*, _IRP*)" -> "DispatchRoutine"
-    auto paren = result.find('(');
-    if (paren != std::string::npos)
-        result.resize(paren);
+    // "DispatchRoutine(_DEVICE_OBJECT*, _IRP*)" -> "DispatchRoutine": drop the trailing
+    // parameter list (and qualifiers after it), matching parentheses from the end so that
+    // "(anonymous namespace)::f(int)" keeps its namespace.
+    size_t end = result.size();
+    while (end > 0 && result[end - 1] != ')')
+        --end;
+    if (end == 0)
+        return result;
+    int depth = 0;
+    for (size_t i = end; i-- > 0;) {
+        if (result[i] == ')')
+            ++depth;
+        else if (result[i] == '(' && --depth == 0) {
+            if (i > 0)
+                result.resize(i);
+            break;
+        }
+    }
     return result;
 }
 

@@ -16,6 +16,7 @@
 
 namespace iosim::ob {
 
+char16_t upcase_char(char16_t c);
 std::u16string upcase(std::u16string_view s);
 
 class Directory {

@@ -1,0 +1,17 @@
+# deterministic.cmake - two runs of the tour write the same numbered trace.
+foreach(run a b)
+  execute_process(COMMAND ${IOSIM} --trace-file ${OUT}/trace-${run}.txt tour
+                  RESULT_VARIABLE rc OUTPUT_QUIET ERROR_QUIET)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "tour run ${run} failed with ${rc}")
+  endif()
+endforeach()
+file(READ ${OUT}/trace-a.txt a)
+file(READ ${OUT}/trace-b.txt b)
+string(LENGTH "${a}" length)
+if(length LESS 1000)
+  message(FATAL_ERROR "the trace is suspiciously short (${length} bytes)")
+endif()
+if(NOT a STREQUAL b)
+  message(FATAL_ERROR "two runs of the tour wrote different traces: diff ${OUT}/trace-a.txt ${OUT}/trace-b.txt")
+endif()

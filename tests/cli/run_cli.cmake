@@ -1,0 +1,12 @@
+# run_cli.cmake - run iosim with ARGS, check the exit code and (optionally) the output.
+execute_process(COMMAND ${IOSIM} ${ARGS} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+string(REPLACE "\n" " " flat "${out}${err}")
+if(NOT rc EQUAL EXPECTED)
+  message(FATAL_ERROR "iosim ${ARGS}: exit ${rc}, expected ${EXPECTED}\n${out}${err}")
+endif()
+if(MATCH AND NOT flat MATCHES "${MATCH}")
+  message(FATAL_ERROR "iosim ${ARGS}: output does not match '${MATCH}'\n${out}${err}")
+endif()
+if(NOMATCH AND flat MATCHES "${NOMATCH}")
+  message(FATAL_ERROR "iosim ${ARGS}: output matches '${NOMATCH}' but must not\n${out}${err}")
+endif()
