@@ -119,7 +119,15 @@ NTSTATUS send_request(DEVICE_OBJECT* top, IRP* irp, Request& request)
     priv->request = &request;
     uint64_t id = priv->id;
     request.dispatching = true;
-    NTSTATUS status = call_driver(top, irp, nullptr);
+    NTSTATUS status;
+    try {
+        status = call_driver(top, irp, nullptr);
+    } catch (...) {
+        // A bug check unwinding through the request: the IRP is nobody's now.
+        if (is_live_irp(irp) && private_of(irp)->id == id)
+            abandon(irp);
+        throw;
+    }
     request.dispatching = false;
     if (request.deferred)
         finish_request(irp);

@@ -52,7 +52,11 @@ struct FileRef {
     }
 };
 
-void* allocate_system_buffer(size_t size) { return size == 0 ? nullptr : std::malloc(size); }
+// A SystemBuffer. Windows hands out pool memory as it is; iosim zeroes it, plus one
+// terminating zero byte past the end that the driver must not count on, so that runs are
+// deterministic and the classic DbgPrint((PCSTR)SystemBuffer) of an unterminated input
+// (seed 000's IOCTL driver does this) reads a string instead of whatever follows.
+void* allocate_system_buffer(size_t size) { return size == 0 ? nullptr : std::calloc(1, size + 1); }
 
 NTSTATUS read_write(bool write, HANDLE handle, void* buffer, ULONG length, const LARGE_INTEGER* byte_offset,
                     KPROCESSOR_MODE mode, IO_STATUS_BLOCK* iosb)
@@ -214,7 +218,7 @@ NTSTATUS query_information_file(HANDLE handle, void* information, ULONG length, 
     sp->Parameters.QueryFile.FileInformationClass = info_class;
     // Always buffered, whatever the device's flags. The buffer starts zeroed so a driver
     // that fills only some fields does not leak stale memory to the caller.
-    irp->AssociatedIrp.SystemBuffer = length != 0 ? std::calloc(1, length) : nullptr;
+    irp->AssociatedIrp.SystemBuffer = allocate_system_buffer(length);
     irp->Flags |= IRP_BUFFERED_IO | IRP_DEALLOCATE_BUFFER | IRP_INPUT_OPERATION;
     irp->UserBuffer = information;
     Request request;

@@ -35,6 +35,12 @@ std::string tag_to_string(ULONG tag)
     return out;
 }
 
+PoolTracker::~PoolTracker()
+{
+    for (auto& [address, block] : live_)
+        std::free(address);
+}
+
 void* PoolTracker::allocate(bool paged, size_t size, ULONG tag, const void* caller, bool zero)
 {
     size_t rounded = ((size == 0 ? 1 : size) + 15) & ~size_t{15};

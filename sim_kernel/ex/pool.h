@@ -33,6 +33,12 @@ struct PoolBlock {
 
 class PoolTracker {
 public:
+    PoolTracker() = default;
+    // The machine is going away: like a reboot, it releases every block still allocated.
+    ~PoolTracker();
+    PoolTracker(const PoolTracker&) = delete;
+    PoolTracker& operator=(const PoolTracker&) = delete;
+
     void* allocate(bool paged, size_t size, ULONG tag, const void* caller, bool zero);
     // Frees a block; with check_tag, `tag` must match. Bug-checks BAD_POOL_CALLER on a
     // block that is not live (double free) or a wrong tag.
