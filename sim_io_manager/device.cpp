@@ -159,3 +159,8 @@ PDEVICE_OBJECT IoGetAttachedDeviceReference(PDEVICE_OBJECT DeviceObject)
 }
 
 }  // extern "C"
+
+namespace {
+POBJECT_TYPE g_device_type_ptr = reinterpret_cast<POBJECT_TYPE>(&iosim::io::device_type());
+}
+extern "C" POBJECT_TYPE* IoDeviceObjectType = &g_device_type_ptr;

@@ -332,3 +332,8 @@ extern "C" NTSTATUS IopInvalidDeviceRequest(PDEVICE_OBJECT DeviceObject, PIRP Ir
     IofCompleteRequest(Irp, IO_NO_INCREMENT);
     return STATUS_INVALID_DEVICE_REQUEST;
 }
+
+namespace {
+POBJECT_TYPE g_driver_type_ptr = reinterpret_cast<POBJECT_TYPE>(&iosim::io::driver_type());
+}
+extern "C" POBJECT_TYPE* IoDriverObjectType = &g_driver_type_ptr;

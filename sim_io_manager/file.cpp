@@ -66,3 +66,8 @@ FILE_OBJECT* create_file_object(DEVICE_OBJECT* device, std::u16string_view remai
 }
 
 }  // namespace iosim::io
+
+namespace {
+POBJECT_TYPE g_file_type_ptr = reinterpret_cast<POBJECT_TYPE>(&iosim::io::file_type());
+}
+extern "C" POBJECT_TYPE* IoFileObjectType = &g_file_type_ptr;

@@ -43,7 +43,8 @@ ObjectNamespace::ObjectNamespace()
     root_ = create_object_of<Directory>(g_directory_type);
     header_of(root_)->name = u"\\";
     header_of(root_)->permanent = true;
-    for (auto dir : {u"\\Device", u"\\Driver", u"\\GLOBAL??", u"\\ObjectTypes", u"\\KernelObjects", u"\\FileSystem"})
+    for (auto dir : {u"\\Device", u"\\Driver", u"\\GLOBAL??", u"\\ObjectTypes", u"\\KernelObjects", u"\\FileSystem",
+                     u"\\BaseNamedObjects"})
         create_directory(dir);
 }
 

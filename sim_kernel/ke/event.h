@@ -1,0 +1,26 @@
+// event.h - event objects: the named/handled kind (Win32 CreateEvent, ObReferenceObjectByHandle
+// with *ExEventObjectType) and the state routines on a driver's own KEVENT.
+//
+// An Event object's body starts with a KEVENT, as Windows' does, so a driver that
+// references an app's event by handle gets a PKEVENT it can pass to KeSetEvent.
+// In this version nothing waits: setting, resetting and reading the state are complete,
+// while the waits themselves (KeWaitForSingleObject, WaitForSingleObject on an unsignalled
+// event) come with the scheduler.
+// NT counterparts: KEVENT, ExEventObjectType, KeInitializeEvent, KeSetEvent, NtCreateEvent.
+#pragma once
+
+#include "ob/object.h"
+#include "wdm_impl.h"
+
+namespace iosim::ke {
+
+struct EventObject {
+    KEVENT event;  // first: the body pointer is the PKEVENT
+};
+
+ob::ObjectType& event_type();
+
+// Creates an unnamed event object (one reference).
+EventObject* create_event(EVENT_TYPE type, bool signaled);
+
+}  // namespace iosim::ke
