@@ -7,6 +7,8 @@
 // NT counterparts: NtCreateFile, IopCreateFile, IopParseDevice, IopCheckDeviceAndDriver.
 #include <fmt/format.h>
 
+#include "crt/format.h"
+
 #include "device.h"
 #include "file.h"
 #include "io_api.h"
@@ -33,13 +35,6 @@ ACCESS_MASK map_generic(ACCESS_MASK access)
     return out;
 }
 
-std::string narrow(std::u16string_view s)
-{
-    std::string out;
-    for (char16_t c : s)
-        out.push_back(c < 0x80 ? static_cast<char>(c) : '?');
-    return out;
-}
 
 }  // namespace
 
@@ -54,7 +49,7 @@ NTSTATUS create_file(std::u16string_view nt_path, ACCESS_MASK desired_access, UL
     if (!NT_SUCCESS(found.status)) {
         if (sys->trace().enabled())
             sys->trace().record(trace::Kind::Object, 0,
-                                fmt::format("open {}: {}", narrow(nt_path), status_text(found.status)));
+                                fmt::format("open {}: {}", crt::to_utf8(nt_path), status_text(found.status)));
         return found.status;
     }
     if (!is_device(found.object)) {

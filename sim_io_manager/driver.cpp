@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "crt/format.h"
+
 #include <algorithm>
 
 #include "device.h"
@@ -22,13 +24,6 @@ namespace {
 
 ob::ObjectType g_driver_type{.name = "Driver", .delete_procedure = [](void* body) { ob::destroy_body<DriverBody>(body); }};
 
-std::string narrow(std::u16string_view s)
-{
-    std::string out;
-    for (char16_t c : s)
-        out.push_back(c < 0x80 ? static_cast<char>(c) : '?');
-    return out;
-}
 
 UNICODE_STRING counted(std::u16string& s)
 {
@@ -65,7 +60,7 @@ void report_leftovers(DriverBody* body, const std::string& when)
 {
     System* sys = System::current();
     DRIVER_OBJECT* driver = &body->object;
-    std::string name = narrow(body->priv.object_name);
+    std::string name = crt::to_utf8(body->priv.object_name);
     while (DEVICE_OBJECT* device = driver->DeviceObject) {
         sys->report({"DEVICE_LEFT_BEHIND",
                      fmt::format("{}, {} still has device {}: a driver must IoDeleteDevice every device it created.", when,
@@ -77,8 +72,8 @@ void report_leftovers(DriverBody* body, const std::string& when)
     std::vector<ob::SymbolicLink*> links;
     collect_links(sys->ns().root(), body->priv.module, links);
     for (ob::SymbolicLink* link : links) {
-        std::string link_name = narrow(ob::full_name(link));
-        std::string target = narrow(link->target);
+        std::string link_name = crt::to_utf8(ob::full_name(link));
+        std::string target = crt::to_utf8(link->target);
         auto lookup = sys->ns().lookup(link->target);
         bool dangling = !NT_SUCCESS(lookup.status);
         if (lookup.object != nullptr)
@@ -122,7 +117,7 @@ void finish_unload(DriverBody* body)
 {
     System* sys = System::current();
     DRIVER_OBJECT* driver = &body->object;
-    std::string name = narrow(body->priv.object_name);
+    std::string name = crt::to_utf8(body->priv.object_name);
     {
         ThreadSwitch as_system(sys->system_thread());
         DriverCallScope scope("DriverUnload", reinterpret_cast<const void*>(driver->DriverUnload));
@@ -166,7 +161,7 @@ NTSTATUS load_driver(std::u16string_view service_name, const std::string& image_
 {
     System* sys = System::current();
     if (find_driver(service_name) != nullptr) {
-        *message = narrow(service_name) + " is already loaded";
+        *message = crt::to_utf8(service_name) + " is already loaded";
         return STATUS_IMAGE_ALREADY_LOADED;
     }
     ldr::LoadError error;
@@ -211,7 +206,7 @@ NTSTATUS load_driver(std::u16string_view service_name, const std::string& image_
     NTSTATUS status = sys->ns().insert(body->priv.object_name, driver, true);
     ob::dereference(driver);  // the namespace holds it now
     if (!NT_SUCCESS(status)) {
-        *message = fmt::format("cannot create {}: {}", narrow(body->priv.object_name), status_text(status));
+        *message = fmt::format("cannot create {}: {}", crt::to_utf8(body->priv.object_name), status_text(status));
         ldr::unload(module);
         return status;
     }
@@ -220,14 +215,14 @@ NTSTATUS load_driver(std::u16string_view service_name, const std::string& image_
         std::lock_guard guard(s.lock);
         s.drivers.push_back(driver);
     }
-    trace_note(trace::Kind::Driver, fmt::format("loading {} from {}: calling DriverEntry", narrow(body->priv.object_name),
+    trace_note(trace::Kind::Driver, fmt::format("loading {} from {}: calling DriverEntry", crt::to_utf8(body->priv.object_name),
                                                 module->name));
     {
         ThreadSwitch as_system(sys->system_thread());
         DriverCallScope scope("DriverEntry", reinterpret_cast<const void*>(entry));
         status = entry(driver, &body->priv.registry_path_string);
     }
-    trace_note(trace::Kind::Driver, fmt::format("DriverEntry of {} returned {}", narrow(body->priv.object_name),
+    trace_note(trace::Kind::Driver, fmt::format("DriverEntry of {} returned {}", crt::to_utf8(body->priv.object_name),
                                                 status_text(status)));
     if (!NT_SUCCESS(status)) {
         *message = fmt::format("DriverEntry of {} failed with {}", module->name, status_text(status));
@@ -245,12 +240,12 @@ NTSTATUS unload_driver(std::u16string_view service_name, std::string* message)
 {
     DRIVER_OBJECT* driver = find_driver(service_name);
     if (driver == nullptr) {
-        *message = narrow(service_name) + " is not loaded";
+        *message = crt::to_utf8(service_name) + " is not loaded";
         return STATUS_OBJECT_NAME_NOT_FOUND;
     }
     DriverBody* body = driver_body(driver);
     if (driver->DriverUnload == nullptr) {
-        *message = narrow(body->priv.object_name) +
+        *message = crt::to_utf8(body->priv.object_name) +
                    " has no DriverUnload routine, so it cannot be stopped (as on Windows: it stays until reboot)";
         return STATUS_INVALID_DEVICE_REQUEST;
     }
@@ -261,7 +256,7 @@ NTSTATUS unload_driver(std::u16string_view service_name, std::string* message)
         body->priv.unload_pending = true;
         for (DEVICE_OBJECT* device = driver->DeviceObject; device != nullptr; device = device->NextDevice)
             device_private(device)->ExtensionFlags |= DOE_UNLOAD_PENDING;
-        *message = fmt::format("{} will unload when its {} open file object(s) close", narrow(body->priv.object_name), open);
+        *message = fmt::format("{} will unload when its {} open file object(s) close", crt::to_utf8(body->priv.object_name), open);
         trace_note(trace::Kind::Driver, *message);
         return STATUS_SUCCESS;
     }
@@ -308,7 +303,7 @@ void unload_all_drivers()
 
 std::string resolve_driver_image(std::u16string_view binary_path)
 {
-    std::string path = narrow(binary_path);
+    std::string path = crt::to_utf8(binary_path);
     while (!path.empty() && (path.front() == '"' || path.front() == ' '))
         path.erase(path.begin());
     while (!path.empty() && (path.back() == '"' || path.back() == ' '))

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "crt/format.h"
 #include "device.h"
 #include "ke/bugcheck.h"
 #include "ldr/symbolize.h"
@@ -199,9 +200,7 @@ std::string device_name(DEVICE_OBJECT* device)
     // A deleted device has left the namespace; its name is remembered for reports.
     std::u16string name = ob::header_of(device)->parent != nullptr ? ob::full_name(device)
                                                                    : std::u16string(device_private(device)->last_name);
-    std::string out;
-    for (char16_t c : name)
-        out.push_back(c < 0x80 ? static_cast<char>(c) : '?');
+    std::string out = crt::to_utf8(name);
     if (out.empty())
         out = fmt::format("(unnamed device of {})", driver_name(device->DriverObject));
     return out;
@@ -211,12 +210,8 @@ std::string driver_name(DRIVER_OBJECT* driver)
 {
     if (driver == nullptr)
         return "(no driver)";
-    std::string out;
-    for (USHORT i = 0; i < driver->DriverName.Length / 2; ++i) {
-        char16_t c = reinterpret_cast<const char16_t*>(driver->DriverName.Buffer)[i];
-        out.push_back(c < 0x80 ? static_cast<char>(c) : '?');
-    }
-    return out;
+    return crt::to_utf8(std::u16string_view(reinterpret_cast<const char16_t*>(driver->DriverName.Buffer),
+                                            driver->DriverName.Length / sizeof(WCHAR)));
 }
 
 NTSTATUS call_driver(DEVICE_OBJECT* device, IRP* irp, const void* caller)

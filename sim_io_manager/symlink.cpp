@@ -7,6 +7,8 @@
 // NT counterparts: IoCreateSymbolicLink, IoDeleteSymbolicLink, ObpParseSymbolicLink.
 #include <fmt/format.h>
 
+#include "crt/format.h"
+
 #include "ldr/symbolize.h"
 #include "ob/namespace.h"
 #include "rtl/status_names.h"
@@ -24,13 +26,6 @@ std::u16string from_unicode(const UNICODE_STRING* s)
     return std::u16string(reinterpret_cast<const char16_t*>(s->Buffer), s->Length / sizeof(WCHAR));
 }
 
-std::string narrow(std::u16string_view s)
-{
-    std::string out;
-    for (char16_t c : s)
-        out.push_back(c < 0x80 ? static_cast<char>(c) : '?');
-    return out;
-}
 
 NTSTATUS create_link(PUNICODE_STRING SymbolicLinkName, PUNICODE_STRING DeviceName, const void* caller)
 {
@@ -41,13 +36,13 @@ NTSTATUS create_link(PUNICODE_STRING SymbolicLinkName, PUNICODE_STRING DeviceNam
     if (sys->trace().enabled())
         sys->trace().record(trace::Kind::Object, 0,
                             NT_SUCCESS(status)
-                                ? fmt::format("symbolic link {} -> {} created", narrow(ob::ObjectNamespace::expand_dos_devices(name)),
-                                              narrow(target))
-                                : fmt::format("IoCreateSymbolicLink({} -> {}) failed: {}", narrow(name), narrow(target),
+                                ? fmt::format("symbolic link {} -> {} created", crt::to_utf8(ob::ObjectNamespace::expand_dos_devices(name)),
+                                              crt::to_utf8(target))
+                                : fmt::format("IoCreateSymbolicLink({} -> {}) failed: {}", crt::to_utf8(name), crt::to_utf8(target),
                                               status_text(status)));
     if (!NT_SUCCESS(status))
         sys->report({"SYMLINK_CREATE_FAILED",
-                     fmt::format("IoCreateSymbolicLink({} -> {}) failed with {}{}", narrow(name), narrow(target),
+                     fmt::format("IoCreateSymbolicLink({} -> {}) failed with {}{}", crt::to_utf8(name), crt::to_utf8(target),
                                  status_text(status),
                                  status == STATUS_OBJECT_NAME_COLLISION
                                      ? ": a link of that name exists already (perhaps left behind by an earlier load)"
@@ -88,13 +83,13 @@ NTSTATUS IoDeleteSymbolicLink(PUNICODE_STRING SymbolicLinkName)
         ob::dereference(found.object);
     if (sys->trace().enabled())
         sys->trace().record(trace::Kind::Object, 0,
-                            NT_SUCCESS(status) ? fmt::format("symbolic link {} deleted", narrow(name))
-                                               : fmt::format("IoDeleteSymbolicLink({}) failed: {}", narrow(name),
+                            NT_SUCCESS(status) ? fmt::format("symbolic link {} deleted", crt::to_utf8(name))
+                                               : fmt::format("IoDeleteSymbolicLink({}) failed: {}", crt::to_utf8(name),
                                                              status_text(status)));
     if (!NT_SUCCESS(status))
         sys->report({"SYMLINK_DELETE_FAILED",
                      fmt::format("IoDeleteSymbolicLink({}) failed with {}: there is no symbolic link of that name.",
-                                 narrow(name), status_text(status)),
+                                 crt::to_utf8(name), status_text(status)),
                      ldr::describe_call_site(caller),
                      {}});
     return status;

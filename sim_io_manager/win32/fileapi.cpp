@@ -22,14 +22,41 @@ using namespace iosim::win32;
 
 namespace {
 
-bool is_pseudo_handle(HANDLE h) { return h == INVALID_HANDLE_VALUE || h == nullptr; }
-
 LARGE_INTEGER offset_of(const OVERLAPPED* ov)
 {
     LARGE_INTEGER offset;
     offset.LowPart = ov->Offset;
     offset.HighPart = static_cast<LONG>(ov->OffsetHigh);
     return offset;
+}
+
+// ReadFile and WriteFile: an OVERLAPPED supplies the byte offset (also on a synchronous
+// handle) and doubles as the IO_STATUS_BLOCK; the byte count is reported unless the
+// status is an error; a synchronous read at end of file succeeds with 0 bytes.
+BOOL transfer(bool write, HANDLE file, LPVOID buffer, DWORD length, LPDWORD transferred, LPOVERLAPPED overlapped)
+{
+    if (transferred != nullptr)
+        *transferred = 0;
+    IO_STATUS_BLOCK local{};
+    IO_STATUS_BLOCK* iosb = overlapped != nullptr ? reinterpret_cast<IO_STATUS_BLOCK*>(overlapped) : &local;
+    LARGE_INTEGER offset;
+    const LARGE_INTEGER* offset_ptr = nullptr;
+    if (overlapped != nullptr) {
+        overlapped->Internal = STATUS_PENDING;
+        offset = offset_of(overlapped);
+        offset_ptr = &offset;
+    }
+    NTSTATUS status = write ? io::write_file(file, buffer, length, offset_ptr, UserMode, iosb)
+                            : io::read_file(file, buffer, length, offset_ptr, UserMode, iosb);
+    if (!write && status == STATUS_END_OF_FILE && overlapped == nullptr)
+        return TRUE;
+    if (!NT_ERROR(status) && status != STATUS_PENDING && transferred != nullptr)
+        *transferred = static_cast<DWORD>(iosb->Information);
+    if (!NT_SUCCESS(status) || status == STATUS_PENDING) {
+        set_last_nt_error(status);
+        return FALSE;
+    }
+    return TRUE;
 }
 
 }  // namespace
@@ -110,51 +137,14 @@ BOOL WINAPI CloseHandle(HANDLE hObject)
 BOOL WINAPI ReadFile(HANDLE hFile, LPVOID lpBuffer, DWORD nNumberOfBytesToRead, LPDWORD lpNumberOfBytesRead,
                      LPOVERLAPPED lpOverlapped)
 {
-    if (lpNumberOfBytesRead != nullptr)
-        *lpNumberOfBytesRead = 0;
-    IO_STATUS_BLOCK local{};
-    IO_STATUS_BLOCK* iosb = lpOverlapped != nullptr ? reinterpret_cast<IO_STATUS_BLOCK*>(lpOverlapped) : &local;
-    LARGE_INTEGER offset;
-    const LARGE_INTEGER* offset_ptr = nullptr;
-    if (lpOverlapped != nullptr) {
-        lpOverlapped->Internal = STATUS_PENDING;
-        offset = offset_of(lpOverlapped);
-        offset_ptr = &offset;
-    }
-    NTSTATUS status = io::read_file(hFile, lpBuffer, nNumberOfBytesToRead, offset_ptr, UserMode, iosb);
-    if (status == STATUS_END_OF_FILE && lpOverlapped == nullptr)
-        return TRUE;  // a synchronous read at end of file succeeds with 0 bytes
-    if (!NT_ERROR(status) && status != STATUS_PENDING && lpNumberOfBytesRead != nullptr)
-        *lpNumberOfBytesRead = static_cast<DWORD>(iosb->Information);
-    if (!NT_SUCCESS(status) || status == STATUS_PENDING) {
-        set_last_nt_error(status);
-        return FALSE;
-    }
-    return TRUE;
+    return transfer(false, hFile, lpBuffer, nNumberOfBytesToRead, lpNumberOfBytesRead, lpOverlapped);
 }
 
 BOOL WINAPI WriteFile(HANDLE hFile, LPCVOID lpBuffer, DWORD nNumberOfBytesToWrite, LPDWORD lpNumberOfBytesWritten,
                       LPOVERLAPPED lpOverlapped)
 {
-    if (lpNumberOfBytesWritten != nullptr)
-        *lpNumberOfBytesWritten = 0;
-    IO_STATUS_BLOCK local{};
-    IO_STATUS_BLOCK* iosb = lpOverlapped != nullptr ? reinterpret_cast<IO_STATUS_BLOCK*>(lpOverlapped) : &local;
-    LARGE_INTEGER offset;
-    const LARGE_INTEGER* offset_ptr = nullptr;
-    if (lpOverlapped != nullptr) {
-        lpOverlapped->Internal = STATUS_PENDING;
-        offset = offset_of(lpOverlapped);
-        offset_ptr = &offset;
-    }
-    NTSTATUS status = io::write_file(hFile, lpBuffer, nNumberOfBytesToWrite, offset_ptr, UserMode, iosb);
-    if (!NT_ERROR(status) && status != STATUS_PENDING && lpNumberOfBytesWritten != nullptr)
-        *lpNumberOfBytesWritten = static_cast<DWORD>(iosb->Information);
-    if (!NT_SUCCESS(status) || status == STATUS_PENDING) {
-        set_last_nt_error(status);
-        return FALSE;
-    }
-    return TRUE;
+    return transfer(true, hFile, const_cast<LPVOID>(lpBuffer), nNumberOfBytesToWrite, lpNumberOfBytesWritten,
+                    lpOverlapped);
 }
 
 BOOL WINAPI DeviceIoControl(HANDLE hDevice, DWORD dwIoControlCode, LPVOID lpInBuffer, DWORD nInBufferSize,

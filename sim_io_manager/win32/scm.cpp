@@ -127,6 +127,25 @@ void maybe_remove(const std::u16string& key)
         services().services.erase(it);
 }
 
+// The service behind a service handle that grants `needed`; sets the last error and
+// returns nullptr otherwise (ERROR_INVALID_HANDLE, ERROR_ACCESS_DENIED).
+Service* open_service_handle(SC_HANDLE handle, ACCESS_MASK needed, ScHandle** out = nullptr)
+{
+    ScHandle* h = lookup(handle);
+    Service* s = h != nullptr && !h->manager ? service_of(h) : nullptr;
+    if (s == nullptr) {
+        set_last_error(ERROR_INVALID_HANDLE);
+        return nullptr;
+    }
+    if ((h->access & needed) != needed) {
+        set_last_error(ERROR_ACCESS_DENIED);
+        return nullptr;
+    }
+    if (out != nullptr)
+        *out = h;
+    return s;
+}
+
 void fill_status(const Service& s, SERVICE_STATUS* status)
 {
     DRIVER_OBJECT* driver = io::find_driver(s.name);
@@ -264,16 +283,9 @@ SC_HANDLE WINAPI OpenServiceA(SC_HANDLE hSCManager, LPCSTR lpServiceName, DWORD 
 BOOL WINAPI StartServiceW(SC_HANDLE hService, DWORD dwNumServiceArgs, LPCWSTR* lpServiceArgVectors)
 {
     std::lock_guard guard(g_lock);
-    ScHandle* h = lookup(hService);
-    Service* s = h != nullptr && !h->manager ? service_of(h) : nullptr;
-    if (s == nullptr) {
-        set_last_error(ERROR_INVALID_HANDLE);
+    Service* s = open_service_handle(hService, SERVICE_START);
+    if (s == nullptr)
         return FALSE;
-    }
-    if ((h->access & SERVICE_START) == 0) {
-        set_last_error(ERROR_ACCESS_DENIED);
-        return FALSE;
-    }
     if (s->marked_for_delete) {
         set_last_error(ERROR_SERVICE_MARKED_FOR_DELETE);
         return FALSE;
@@ -322,20 +334,14 @@ BOOL WINAPI StartServiceA(SC_HANDLE hService, DWORD dwNumServiceArgs, LPCSTR* lp
 BOOL WINAPI ControlService(SC_HANDLE hService, DWORD dwControl, LPSERVICE_STATUS lpServiceStatus)
 {
     std::lock_guard guard(g_lock);
-    ScHandle* h = lookup(hService);
-    Service* s = h != nullptr && !h->manager ? service_of(h) : nullptr;
-    if (s == nullptr) {
-        set_last_error(ERROR_INVALID_HANDLE);
-        return FALSE;
-    }
     ACCESS_MASK needed = dwControl == SERVICE_CONTROL_STOP          ? SERVICE_STOP
                          : dwControl == SERVICE_CONTROL_INTERROGATE ? SERVICE_INTERROGATE
                          : dwControl >= 128                         ? SERVICE_USER_DEFINED_CONTROL
                                                                     : SERVICE_PAUSE_CONTINUE;
-    if ((h->access & needed) == 0) {
-        set_last_error(ERROR_ACCESS_DENIED);
+    ScHandle* h = nullptr;
+    Service* s = open_service_handle(hService, needed, &h);
+    if (s == nullptr)
         return FALSE;
-    }
     bool running = io::driver_loaded(s->name);
     if (!running) {
         if (lpServiceStatus != nullptr)
@@ -374,16 +380,9 @@ BOOL WINAPI ControlService(SC_HANDLE hService, DWORD dwControl, LPSERVICE_STATUS
 BOOL WINAPI QueryServiceStatus(SC_HANDLE hService, LPSERVICE_STATUS lpServiceStatus)
 {
     std::lock_guard guard(g_lock);
-    ScHandle* h = lookup(hService);
-    Service* s = h != nullptr && !h->manager ? service_of(h) : nullptr;
-    if (s == nullptr) {
-        set_last_error(ERROR_INVALID_HANDLE);
+    Service* s = open_service_handle(hService, SERVICE_QUERY_STATUS);
+    if (s == nullptr)
         return FALSE;
-    }
-    if ((h->access & SERVICE_QUERY_STATUS) == 0) {
-        set_last_error(ERROR_ACCESS_DENIED);
-        return FALSE;
-    }
     if (lpServiceStatus == nullptr) {
         set_last_error(ERROR_INVALID_ADDRESS);
         return FALSE;
@@ -396,16 +395,9 @@ BOOL WINAPI QueryServiceStatus(SC_HANDLE hService, LPSERVICE_STATUS lpServiceSta
 BOOL WINAPI DeleteService(SC_HANDLE hService)
 {
     std::lock_guard guard(g_lock);
-    ScHandle* h = lookup(hService);
-    Service* s = h != nullptr && !h->manager ? service_of(h) : nullptr;
-    if (s == nullptr) {
-        set_last_error(ERROR_INVALID_HANDLE);
+    Service* s = open_service_handle(hService, DELETE);
+    if (s == nullptr)
         return FALSE;
-    }
-    if ((h->access & DELETE) == 0) {
-        set_last_error(ERROR_ACCESS_DENIED);
-        return FALSE;
-    }
     if (s->marked_for_delete) {
         set_last_error(ERROR_SERVICE_MARKED_FOR_DELETE);
         return FALSE;

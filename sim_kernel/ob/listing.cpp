@@ -3,30 +3,25 @@
 
 #include <fmt/format.h>
 
+#include "crt/format.h"
+
 #include "ob/namespace.h"
 
 namespace iosim::ob {
 
 namespace {
 
-std::string narrow(std::u16string_view s)
-{
-    std::string out;
-    for (char16_t c : s)
-        out.push_back(c < 0x80 ? static_cast<char>(c) : '?');
-    return out;
-}
 
 void walk(void* directory, bool recursive, int depth, std::vector<ListedObject>& out)
 {
     auto* dir = static_cast<Directory*>(directory);
     for (auto& entry : dir->entries()) {
         ListedObject item;
-        item.path = narrow(full_name(entry.body));
+        item.path = crt::to_utf8(full_name(entry.body));
         item.type = header_of(entry.body)->type->name;
         item.depth = depth;
         if (is_object_of_type(entry.body, symbolic_link_type()))
-            item.target = narrow(static_cast<SymbolicLink*>(entry.body)->target);
+            item.target = crt::to_utf8(static_cast<SymbolicLink*>(entry.body)->target);
         out.push_back(item);
         if (recursive && is_object_of_type(entry.body, directory_type()))
             walk(entry.body, recursive, depth + 1, out);
