@@ -19,8 +19,12 @@ if(NOT DEFINED IOSIM_SHIM_DIR)
 endif()
 get_filename_component(IOSIM_SHIM_DIR "${IOSIM_SHIM_DIR}" ABSOLUTE)
 
-set(IOSIM_MODULE_C_FLAGS -fshort-wchar -fexceptions -g -Wno-unknown-pragmas -Wno-multichar)
-set(IOSIM_MODULE_CXX_FLAGS -fshort-wchar -g -Wno-unknown-pragmas -Wno-multichar)
+# (-gdwarf-aranges with clang: libdw, which names source lines in reports, needs the
+# address-range table gcc always emits.)
+set(IOSIM_MODULE_C_FLAGS -fshort-wchar -fexceptions -g -Wno-unknown-pragmas -Wno-multichar
+    $<$<C_COMPILER_ID:Clang>:-gdwarf-aranges>)
+set(IOSIM_MODULE_CXX_FLAGS -fshort-wchar -g -Wno-unknown-pragmas -Wno-multichar
+    $<$<CXX_COMPILER_ID:Clang>:-gdwarf-aranges> $<$<CXX_COMPILER_ID:GNU>:-fno-gnu-unique>)
 
 # Scans the target's source folders for #include lines that use backslashes and writes,
 # into a per-target folder on the include path, forwarding headers whose file names

@@ -8,7 +8,7 @@ set -euo pipefail
 packages=(
   g++ gcc cmake ninja-build pkg-config binutils python3 gdb tmux
   libboost-dev libfmt-dev libspdlog-dev libcli11-dev nlohmann-json3-dev libreadline-dev libdw-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev clang
 )
 
 missing=()

@@ -2,7 +2,7 @@
 # test.sh - README command (b): install what is missing, build, and run every test (ctest).
 #
 # Usage: tools/test.sh [--preset NAME]...     default: dev; CI runs dev and asan-ubsan
-#   e.g. tools/test.sh --preset dev --preset asan-ubsan
+#   e.g. tools/test.sh --preset dev --preset asan-ubsan --preset clang
 set -euo pipefail
 cd "$(dirname "$0")/.."
 presets=()
