@@ -167,7 +167,8 @@ void free_irp(IRP* irp)
     IrpPrivate* priv = private_of(irp);
     add_history(irp, HistoryKind::Freed, nullptr, 0, 0, nullptr);
     if (trace::Trace* t = active_trace())
-        t->record(trace::Kind::Irp, priv->id, fmt::format("IRP#{} freed", priv->id));
+        t->record(trace::Kind::Irp, priv->id, fmt::format("IRP#{} freed", priv->id),
+                  {.phase = trace::IrpPhase::Freed});
     priv->magic = IrpPrivate::kFreed;
     irp->Type = 0;
     if (priv->from_cache && t_cache.blocks.size() < 64)
@@ -233,19 +234,29 @@ NTSTATUS call_driver(DEVICE_OBJECT* device, IRP* irp, const void* caller)
     add_history(irp, HistoryKind::Dispatched, device, 0, 0, caller);
     IrpPrivate* priv = private_of(irp);
     uint64_t id = priv->id;
-    if (trace::Trace* t = active_trace())
-        t->record(trace::Kind::Irp, id,
-                  fmt::format("IRP#{} {} -> {} [{}] stack location {} of {}: {}", id, major_name(major),
-                              device_name(device), driver_name(device->DriverObject), static_cast<int>(irp->CurrentLocation),
-                              static_cast<int>(irp->StackCount), ldr::describe_function(reinterpret_cast<const void*>(dispatch))));
+    if (trace::Trace* t = active_trace()) {
+        trace::IrpInfo info{.phase = trace::IrpPhase::Dispatched,
+                            .major = major,
+                            .location = irp->CurrentLocation,
+                            .stack_count = irp->StackCount,
+                            .device = device_name(device),
+                            .driver = driver_name(device->DriverObject),
+                            .routine = ldr::describe_function(reinterpret_cast<const void*>(dispatch))};
+        std::string text = fmt::format("IRP#{} {} -> {} [{}] stack location {} of {}: {}", id, major_name(major),
+                                       info.device, info.driver, info.location, info.stack_count, info.routine);
+        t->record(trace::Kind::Irp, id, std::move(text), std::move(info));
+    }
     NTSTATUS status;
     {
         DriverCallScope scope("dispatch", reinterpret_cast<const void*>(dispatch), irp);
         status = dispatch(device, irp);
     }
-    if (trace::Trace* t = active_trace())
-        t->record(trace::Kind::Irp, id,
-                  fmt::format("IRP#{} dispatch routine of {} returned {}", id, device_name(device), status_text(status)));
+    if (trace::Trace* t = active_trace()) {
+        trace::IrpInfo info{.phase = trace::IrpPhase::Returned, .major = major, .status = status,
+                            .device = device_name(device), .driver = driver_name(device->DriverObject)};
+        std::string text = fmt::format("IRP#{} dispatch routine of {} returned {}", id, info.device, status_text(status));
+        t->record(trace::Kind::Irp, id, std::move(text), std::move(info));
+    }
     // The IRP may be gone already (completed and freed): touch it only if still live.
     if (priv->magic == IrpPrivate::kLive && priv->id == id)
         add_history(irp, HistoryKind::Returned, device, status, 0, reinterpret_cast<const void*>(dispatch));
@@ -288,10 +299,23 @@ void IofCompleteRequest(PIRP Irp, CCHAR PriorityBoost)
                  "IoSetCancelRoutine(Irp, NULL) before completing.");
     priv->completed = true;
     add_history(Irp, HistoryKind::Completed, nullptr, Irp->IoStatus.Status, Irp->IoStatus.Information, caller);
-    if (trace::Trace* t = active_trace())
-        t->record(trace::Kind::Irp, priv->id,
-                  fmt::format("IRP#{} completed: {}, Information {} ({})", priv->id, status_text(Irp->IoStatus.Status),
-                              Irp->IoStatus.Information, ldr::describe_call_site(caller)));
+    if (trace::Trace* t = active_trace()) {
+        IO_STACK_LOCATION* sp = Irp->Tail.Overlay.CurrentStackLocation;
+        bool in_stack = Irp->CurrentLocation >= 1 && Irp->CurrentLocation <= Irp->StackCount;
+        trace::IrpInfo info{.phase = trace::IrpPhase::Completed,
+                            .major = in_stack ? sp->MajorFunction : UCHAR{0},
+                            .location = Irp->CurrentLocation,
+                            .stack_count = Irp->StackCount,
+                            .status = Irp->IoStatus.Status,
+                            .information = Irp->IoStatus.Information,
+                            .device = in_stack ? device_name(sp->DeviceObject) : std::string(),
+                            .driver = in_stack && sp->DeviceObject != nullptr ? driver_name(sp->DeviceObject->DriverObject)
+                                                                              : std::string(),
+                            .routine = ldr::describe_call_site(caller)};
+        std::string text = fmt::format("IRP#{} completed: {}, Information {} ({})", priv->id,
+                                       status_text(Irp->IoStatus.Status), Irp->IoStatus.Information, info.routine);
+        t->record(trace::Kind::Irp, priv->id, std::move(text), std::move(info));
+    }
 
     // Walk back up the stack, running completion routines as their invoke flags ask.
     while (Irp->CurrentLocation <= Irp->StackCount) {
@@ -325,9 +349,27 @@ void IofCompleteRequest(PIRP Irp, CCHAR PriorityBoost)
                     priv->completed = false;  // the driver owns it again and may complete it later
                     add_history(Irp, HistoryKind::MoreProcessing, device, result, 0, reinterpret_cast<const void*>(routine));
                 }
+                if (trace::Trace* t = active_trace())
+                    t->record(trace::Kind::Irp, priv->id,
+                              fmt::format("IRP#{} completion routine {} kept the IRP (STATUS_MORE_PROCESSING_REQUIRED)",
+                                          priv->id, ldr::describe_function(reinterpret_cast<const void*>(routine))),
+                              {.phase = trace::IrpPhase::CompletionRoutine,
+                               .status = result,
+                               .device = device_name(device),
+                               .routine = ldr::describe_function(reinterpret_cast<const void*>(routine))});
                 return;
             }
             add_history(Irp, HistoryKind::CompletionRoutine, device, result, 0, reinterpret_cast<const void*>(routine));
+            if (trace::Trace* t = active_trace()) {
+                trace::IrpInfo info{.phase = trace::IrpPhase::CompletionRoutine,
+                                    .status = result,
+                                    .device = device_name(device),
+                                    .driver = device != nullptr ? driver_name(device->DriverObject) : std::string(),
+                                    .routine = ldr::describe_function(reinterpret_cast<const void*>(routine))};
+                std::string text = fmt::format("IRP#{} completion routine {} of {} returned {}", priv->id, info.routine,
+                                               info.device, status_text(result));
+                t->record(trace::Kind::Irp, priv->id, std::move(text), std::move(info));
+            }
         } else if (Irp->PendingReturned && Irp->CurrentLocation <= Irp->StackCount) {
             IoMarkIrpPending(Irp);
         }

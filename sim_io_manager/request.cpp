@@ -55,7 +55,8 @@ IRP* build_request_irp(FILE_OBJECT* file, DEVICE_OBJECT* top, UCHAR major, KPROC
         sys->trace().record(trace::Kind::Irp, private_of(irp)->id,
                             fmt::format("IRP#{} allocated for {} ({} stack location{})", private_of(irp)->id,
                                         major_name(major), static_cast<int>(irp->StackCount),
-                                        irp->StackCount == 1 ? "" : "s"));
+                                        irp->StackCount == 1 ? "" : "s"),
+                            {.phase = trace::IrpPhase::Allocated, .major = major, .stack_count = irp->StackCount});
     return irp;
 }
 
@@ -89,7 +90,8 @@ void finish_request(IRP* irp)
                 sys->trace().record(trace::Kind::Irp, priv->id,
                                     fmt::format("IRP#{} I/O manager copied {} byte(s) from SystemBuffer to the caller's "
                                                 "buffer",
-                                                priv->id, count));
+                                                priv->id, count),
+                                    {.phase = trace::IrpPhase::CopiedBack, .information = count});
         }
         if ((irp->Flags & IRP_DEALLOCATE_BUFFER) != 0)
             std::free(irp->AssociatedIrp.SystemBuffer);

@@ -18,7 +18,7 @@ const char* irql_name(KIRQL irql)
     }
 }
 
-void Trace::record(Kind kind, uint64_t irp, std::string text)
+void Trace::record(Kind kind, uint64_t irp, std::string text, IrpInfo info)
 {
     if (!enabled())
         return;
@@ -26,6 +26,7 @@ void Trace::record(Kind kind, uint64_t irp, std::string text)
     event.kind = kind;
     event.irp = irp;
     event.text = std::move(text);
+    event.info = std::move(info);
     if (Thread* thread = current_thread()) {
         event.tid = thread->tid();
         event.pid = thread->process() != nullptr ? thread->process()->pid() : 0;

@@ -28,6 +28,30 @@ enum class Kind : uint8_t {
     Note        // narration
 };
 
+// What an IRP event is about, for tools that draw the flow (JSON, Mermaid).
+enum class IrpPhase : uint8_t {
+    None,
+    Allocated,          // the I/O manager built it for `major`
+    Dispatched,         // sent to `device` (driver `driver`) at stack `location` of `stack_count`; `routine`
+    Returned,           // the dispatch routine of `device` returned `status`
+    Completed,          // IoCompleteRequest with `status` / `information`, at `routine` (file:line)
+    CompletionRoutine,  // completion routine `routine` of `device` returned `status`
+    CopiedBack,         // `information` bytes copied to the caller's buffer
+    Freed,
+};
+
+struct IrpInfo {
+    IrpPhase phase = IrpPhase::None;
+    UCHAR major = 0;
+    int location = 0;
+    int stack_count = 0;
+    NTSTATUS status = 0;
+    ULONG_PTR information = 0;
+    std::string device;   // "\Device\IosimHello"
+    std::string driver;   // "\Driver\hello"
+    std::string routine;  // "hello!HelloCreateClose" or "hello.cpp:67 in HelloCreateClose (hello.sys)"
+};
+
 struct Event {
     uint64_t seq = 0;
     Kind kind = Kind::Note;
@@ -36,6 +60,7 @@ struct Event {
     KIRQL irql = 0;
     uint64_t irp = 0;  // IRP number (0: none)
     std::string text;
+    IrpInfo info;      // for Kind::Irp events
 };
 
 class Trace {
@@ -44,7 +69,7 @@ public:
     void set_enabled(bool on) { enabled_.store(on, std::memory_order_relaxed); }
 
     // Records an event (stamps seq, pid, tid and IRQL from the current thread).
-    void record(Kind kind, uint64_t irp, std::string text);
+    void record(Kind kind, uint64_t irp, std::string text, IrpInfo info = {});
 
     std::vector<Event> events() const;
     void clear();
