@@ -65,10 +65,35 @@ static void unlink_from_driver(DEVICE_OBJECT* device)
 
 void delete_device(DEVICE_OBJECT* device)
 {
+    // A device must leave its stack (IoDetachDevice) before it is deleted; a driver that
+    // forgets leaves the device below pointing at freed memory on Windows. iosim reports it
+    // and detaches.
+    System* sys = System::current();
+    _DEVOBJ_EXTENSION* ext = device_private(device);
+    if (ext->AttachedTo != nullptr) {
+        DEVICE_OBJECT* lower = ext->AttachedTo;
+        sys->report({"DEVICE_DELETED_WHILE_ATTACHED",
+                     fmt::format("{} was deleted while still attached on top of {}: call IoDetachDevice on the lower "
+                                 "device first.",
+                                 device_name(device), device_name(lower)),
+                     "", {}});
+        lower->AttachedDevice = nullptr;
+        ext->AttachedTo = nullptr;
+    }
+    if (device->AttachedDevice != nullptr) {
+        DEVICE_OBJECT* upper = device->AttachedDevice;
+        sys->report({"DEVICE_DELETED_UNDER_A_FILTER",
+                     fmt::format("{} was deleted while {} was still attached on top of it: the upper driver must detach "
+                                 "first (requests to the stack would reach a deleted device).",
+                                 device_name(device), device_name(upper)),
+                     "", {}});
+        device_private(upper)->AttachedTo = nullptr;
+        device->AttachedDevice = nullptr;
+    }
     unlink_from_driver(device);
     device_private(device)->ExtensionFlags |= DOE_DELETE_PENDING;
     if ((device->Flags & DO_DEVICE_HAS_NAME) != 0)
-        System::current()->ns().make_temporary(device);  // drops the namespace's reference
+        sys->ns().make_temporary(device);  // drops the namespace's reference
     else
         ob::dereference(device);  // the creation reference
 }
@@ -163,4 +188,6 @@ PDEVICE_OBJECT IoGetAttachedDeviceReference(PDEVICE_OBJECT DeviceObject)
 namespace {
 POBJECT_TYPE g_device_type_ptr = reinterpret_cast<POBJECT_TYPE>(&iosim::io::device_type());
 }
-extern "C" POBJECT_TYPE* IoDeviceObjectType = &g_device_type_ptr;
+extern "C" {
+POBJECT_TYPE* IoDeviceObjectType = &g_device_type_ptr;
+}

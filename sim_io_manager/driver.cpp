@@ -331,4 +331,6 @@ extern "C" NTSTATUS IopInvalidDeviceRequest(PDEVICE_OBJECT DeviceObject, PIRP Ir
 namespace {
 POBJECT_TYPE g_driver_type_ptr = reinterpret_cast<POBJECT_TYPE>(&iosim::io::driver_type());
 }
-extern "C" POBJECT_TYPE* IoDriverObjectType = &g_driver_type_ptr;
+extern "C" {
+POBJECT_TYPE* IoDriverObjectType = &g_driver_type_ptr;
+}

@@ -70,4 +70,6 @@ FILE_OBJECT* create_file_object(DEVICE_OBJECT* device, std::u16string_view remai
 namespace {
 POBJECT_TYPE g_file_type_ptr = reinterpret_cast<POBJECT_TYPE>(&iosim::io::file_type());
 }
-extern "C" POBJECT_TYPE* IoFileObjectType = &g_file_type_ptr;
+extern "C" {
+POBJECT_TYPE* IoFileObjectType = &g_file_type_ptr;
+}

@@ -113,6 +113,19 @@ std::vector<Step> steps()
              unload(m, c, "kbuffer");
              return ok;
          }},
+        {"A filter in the device stack",
+         "A filter driver attaches a device of its own on top of \\Device\\IosimHello. Now every\n"
+         "request to that name reaches the filter first (the stack has 2 layers, so each IRP\n"
+         "has 2 stack locations): it passes the IRP down with IoCallDriver, and its completion\n"
+         "routine runs on the way back up, bottom to top. (seed 004, device stacks)",
+         [](Machine& m, Console& c) {
+             if (!load(m, c, "hello", "hello.sys") || !load(m, c, "logfilter", "logfilter.sys"))
+                 return false;
+             bool ok = run_app(m, c, "hello_open.exe");
+             unload(m, c, "logfilter");
+             unload(m, c, "hello");
+             return ok;
+         }},
         {"A read the driver fills",
          "IRP_MJ_READ on a DO_BUFFERED_IO device: the driver writes into SystemBuffer and\n"
          "sets Information; the I/O manager copies that many bytes to the app. (seed 002)",
