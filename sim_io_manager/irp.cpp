@@ -234,21 +234,23 @@ NTSTATUS call_driver(DEVICE_OBJECT* device, IRP* irp, const void* caller)
     add_history(irp, HistoryKind::Dispatched, device, 0, 0, caller);
     IrpPrivate* priv = private_of(irp);
     uint64_t id = priv->id;
-    if (trace::Trace* t = active_trace()) {
-        trace::IrpInfo info{.phase = trace::IrpPhase::Dispatched,
-                            .major = major,
-                            .location = irp->CurrentLocation,
-                            .stack_count = irp->StackCount,
-                            .device = device_name(device),
-                            .driver = driver_name(device->DriverObject),
-                            .routine = ldr::describe_function(reinterpret_cast<const void*>(dispatch))};
-        std::string text = fmt::format("IRP#{} {} -> {} [{}] stack location {} of {}: {}", id, major_name(major),
-                                       info.device, info.driver, info.location, info.stack_count, info.routine);
-        t->record(trace::Kind::Irp, id, std::move(text), std::move(info));
-    }
     NTSTATUS status;
     {
+        // The thread is "inside the driver" from here on, so the Dispatched event (and a
+        // breakpoint or step stopped at it) already finds this IRP on the thread (!irp).
         DriverCallScope scope("dispatch", reinterpret_cast<const void*>(dispatch), irp);
+        if (trace::Trace* t = active_trace()) {
+            trace::IrpInfo info{.phase = trace::IrpPhase::Dispatched,
+                                .major = major,
+                                .location = irp->CurrentLocation,
+                                .stack_count = irp->StackCount,
+                                .device = device_name(device),
+                                .driver = driver_name(device->DriverObject),
+                                .routine = ldr::describe_function(reinterpret_cast<const void*>(dispatch))};
+            std::string text = fmt::format("IRP#{} {} -> {} [{}] stack location {} of {}: {}", id, major_name(major),
+                                           info.device, info.driver, info.location, info.stack_count, info.routine);
+            t->record(trace::Kind::Irp, id, std::move(text), std::move(info));
+        }
         status = dispatch(device, irp);
     }
     if (trace::Trace* t = active_trace()) {
