@@ -1,0 +1,100 @@
+// command.h - one parsed line of the command language, and what the parser knows about
+// the variables defined so far.
+//
+// A Command is a plain record: `verb` says which fields mean something (see the comments
+// on each field). The parser fills it (parser.h); the session runs it (session.h). The
+// grammar is in docs/command-language.md.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lang/diagnostic.h"
+
+namespace iosim::lang {
+
+enum class Verb : uint8_t {
+    Empty,    // a blank line or a comment
+    Include,  // include "file"                       name = file (resolved path)
+    Load,     // load MODULE [as SERVICE]               name = module, service
+    Unload,   // unload SERVICE                         name = service
+    Process,  // process NAME                           variable = name
+    In,       // in NAME                                variable = process
+    Exit,     // exit [NAME]                            variable = process ("" current)
+    Run,      // run APP [ARGS...] [input "text"]       name = app, args, input
+    Open,     // VAR = open PATH [access A] [share S]   variable, name = path, access, share
+    Close,    // close VAR                              variable
+    Read,     // read VAR LENGTH [offset N]             variable, number = length, offset
+    Write,    // write VAR DATA [offset N]              variable, data, offset
+    Ioctl,    // ioctl VAR CODE [in DATA] [out LENGTH]  variable, number = code, data, out_length
+    Advance,  // advance DURATION                       number = 100 ns units
+    Seed,     // seed N                                 number
+    Break,    // break IRP_MJ_X [at DEVICE] [do CMDS]   major, name = device, args = commands
+    Delete,   // delete N                               number = breakpoint
+    Inspect,  // !command ...                           name = the whole line
+    Expect,   // expect WHAT ...                        expect, and see Expectation
+    Print,    // print "text"                           name = text
+};
+
+enum class Expectation : uint8_t {
+    Status,          // number = NTSTATUS
+    Bytes,           // number
+    Data,            // data
+    LastError,       // number = Win32 error
+    BugCheck,        // number = code
+    Clean,           // (no findings)
+    Finding,         // name = finding code
+    TraceContains,   // name = text
+    Object,          // name = path, exists
+    OutputContains,  // name = text
+    Exit,            // number = exit code (signed, as a 32-bit value)
+};
+
+struct Command {
+    Verb verb = Verb::Empty;
+    Location where;      // the first token
+    std::string source;  // the line as written, without its comment and trailing blanks
+    std::string variable;
+    std::string name;
+    std::string service;
+    std::vector<std::string> args;
+    std::optional<std::string> input;
+    uint64_t number = 0;
+    std::optional<uint64_t> offset;
+    std::optional<uint32_t> out_length;
+    std::optional<std::string> data;
+    uint32_t access = 0;
+    uint32_t share = 0;
+    uint8_t major = 0;
+    Expectation expect = Expectation::Status;
+    bool exists = true;
+    int name_column = 0;  // include: the column of the file name (errors point at it)
+};
+
+// The variables a script has defined so far (parsing checks every use).
+struct Scope {
+    enum class Kind { Handle, Process };
+    std::map<std::string, Kind, std::less<>> variables;
+};
+
+// The command words, for completion, help and the documentation test.
+struct CommandInfo {
+    const char* word;    // "open" (for an assignment, the word after '=')
+    const char* syntax;  // "VAR = open PATH [access read|write|readwrite|none] [share ...]"
+    const char* what;    // one line
+};
+const std::vector<CommandInfo>& command_table();
+// The words the parser recognises but iosim cannot run yet, and why.
+struct UnsupportedInfo {
+    const char* word;
+    const char* reason;  // "needs the PnP manager, which iosim does not simulate yet"
+};
+const std::vector<UnsupportedInfo>& unsupported_table();
+// The words after 'expect'.
+const std::vector<std::string>& expectation_words();
+
+}  // namespace iosim::lang

@@ -1,0 +1,61 @@
+// run.cpp - `iosim run`: scripts of the command language, one simulated machine each.
+#include "run.h"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+
+#include "exit_codes.h"
+#include "lang/session.h"
+
+namespace iosim::cli {
+
+int run_scripts(const RunOptions& options)
+{
+    std::FILE* trace_out = nullptr;
+    if (!options.trace_path.empty()) {
+        trace_out = std::fopen(options.trace_path.c_str(), "w");
+        if (trace_out == nullptr) {
+            std::fprintf(stderr, "iosim run: cannot write %s\n", options.trace_path.c_str());
+            return kBadUsage;
+        }
+    }
+    lang::Outcome worst = lang::Outcome::Ok;
+    std::vector<trace::Event> events;
+    for (const auto& script : options.scripts) {
+        lang::Session::Options session_options;
+        session_options.trace = options.show_trace;
+        session_options.quiet = options.quiet;
+        session_options.verbose = options.verbose;
+        session_options.seed = options.seed;
+        if (!options.quiet && options.scripts.size() > 1)
+            std::printf("=== %s\n", script.c_str());
+        lang::Outcome outcome;
+        {
+            lang::Session session(session_options);
+            outcome = session.run_file(script);
+            session.shutdown();
+            if (trace_out != nullptr) {
+                auto mine = session.machine().system().trace().events();
+                events.insert(events.end(), mine.begin(), mine.end());
+            }
+        }
+        std::fflush(stdout);
+        if (outcome == lang::Outcome::Ok) {
+            if (!options.quiet)
+                std::printf("iosim run: %s: ok\n", script.c_str());
+        } else {
+            std::fprintf(stderr, "iosim run: %s: %s (exit code %d)\n", script.c_str(), lang::outcome_name(outcome),
+                         static_cast<int>(outcome));
+        }
+        worst = lang::worse(worst, outcome);
+    }
+    if (trace_out != nullptr) {
+        std::string text = trace::render(options.trace_format, events);
+        std::fwrite(text.data(), 1, text.size(), trace_out);
+        std::fclose(trace_out);
+    }
+    return static_cast<int>(worst);
+}
+
+}  // namespace iosim::cli

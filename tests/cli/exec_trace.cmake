@@ -1,0 +1,21 @@
+# exec_trace.cmake - `iosim exec --trace FILE --trace-format json|mermaid` writes the formats.
+execute_process(COMMAND ${IOSIM} exec --trace ${OUT}/exec.json --trace-format json -d hello.sys hello_open.exe
+                RESULT_VARIABLE rc OUTPUT_QUIET ERROR_QUIET)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "exec with a JSON trace failed: ${rc}")
+endif()
+file(READ ${OUT}/exec.json json)
+string(JSON events GET "${json}" traceEvents)
+string(JSON count LENGTH "${events}")
+if(count LESS 20)
+  message(FATAL_ERROR "the JSON trace has only ${count} events")
+endif()
+if(NOT json MATCHES "IRP_MJ_CREATE")
+  message(FATAL_ERROR "the JSON trace does not mention IRP_MJ_CREATE")
+endif()
+execute_process(COMMAND ${IOSIM} exec --trace ${OUT}/exec.mmd --trace-format mermaid -d hello.sys hello_open.exe
+                RESULT_VARIABLE rc OUTPUT_QUIET ERROR_QUIET)
+file(READ ${OUT}/exec.mmd mermaid)
+if(NOT rc EQUAL 0 OR NOT mermaid MATCHES "^sequenceDiagram" OR NOT mermaid MATCHES "IRP_MJ_CREATE")
+  message(FATAL_ERROR "the Mermaid trace is wrong (exit ${rc}):\n${mermaid}")
+endif()
