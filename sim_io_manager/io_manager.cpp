@@ -77,6 +77,10 @@ std::string find_module(const std::string& file_name)
     return "";
 }
 
-void initialize() { install_irp_reporting(); }
+void initialize()
+{
+    install_irp_reporting();
+    reset_irp_numbers();  // a machine's trace starts at IRP#1, whatever ran before it
+}
 
 }  // namespace iosim::io

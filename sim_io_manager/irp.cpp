@@ -267,6 +267,8 @@ NTSTATUS call_driver(DEVICE_OBJECT* device, IRP* irp, const void* caller)
 
 std::vector<std::string> irp_history_lines(IRP* irp) { return format_history(irp); }
 
+void reset_irp_numbers() { g_next_irp_id.store(1, std::memory_order_relaxed); }
+
 void install_irp_reporting() { set_irp_history_formatter(&format_history); }
 
 }  // namespace iosim::io

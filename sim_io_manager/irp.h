@@ -80,6 +80,9 @@ std::string driver_name(DRIVER_OBJECT* driver);
 // One line per history event, for reports.
 std::vector<std::string> irp_history_lines(IRP* irp);
 
+// IRP numbers start at 1 again (each machine numbers its own IRPs).
+void reset_irp_numbers();
+
 // Installs the IRP-history formatter for bug check reports.
 void install_irp_reporting();
 

@@ -8,7 +8,7 @@ namespace iosim::cli {
 Machine::Options Console::machine_options(bool trace)
 {
     Machine::Options options;
-    options.trace = trace || options_.trace_file != nullptr;
+    options.trace = trace || options_.trace_file != nullptr || options_.collected != nullptr;
     options.app_output = [this](uint32_t, const std::string&, std::string_view text) { app_text(text); };
     options.debug_output = [this](std::string_view module, std::string_view text) {
         if (options_.show_debug && !options_.quiet) {
@@ -24,6 +24,12 @@ void Console::attach(Machine& machine)
     machine.system().trace().set_listener([this](const trace::Event& event) {
         if (options_.trace_file != nullptr)
             std::fprintf(options_.trace_file, "%s\n", trace::Trace::format(event).c_str());
+        if (options_.collected != nullptr) {
+            // The tour runs several machines; their events are numbered on in one sequence.
+            trace::Event copy = event;
+            copy.seq = options_.collected->size() + 1;
+            options_.collected->push_back(std::move(copy));
+        }
         if (options_.quiet || !options_.show_trace || event.kind == trace::Kind::DebugPrint)
             return;
         flush_app_output();

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "machine.h"
 
@@ -21,6 +22,7 @@ struct ConsoleOptions {
     bool quiet = false;       // only the apps' own output
     bool verbose = false;     // prefix trace lines with sequence, process:thread and IRQL
     std::FILE* trace_file = nullptr;  // every trace line, numbered, also goes here
+    std::vector<trace::Event>* collected = nullptr;  // events of all machines, renumbered in order
 };
 
 class Console {

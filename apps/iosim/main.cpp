@@ -3,16 +3,22 @@
 //   iosim                       the guided tour (iosim's main job)
 //   iosim tour                  the same
 //   iosim exec [-d DRIVER]... APP [ARGS...]   run an app module as a process
+//   iosim run SCRIPT...         run command-language scripts (docs/command-language.md)
+//   iosim shell                 type the command language interactively
 // Exit codes: see exit_codes.h and docs/iosim-command.md.
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
 #include <exception>
+#include <optional>
 
 #include "exec.h"
 #include "exit_codes.h"
 #include "io_manager.h"
+#include "run.h"
+#include "shell.h"
 #include "tour.h"
+#include "trace/trace_export.h"
 
 using namespace iosim::cli;
 
@@ -25,14 +31,26 @@ int main(int argc, char** argv)
     app.fallthrough();  // the common options may also follow the subcommand
     app.footer("Examples:\n  iosim                     the guided tour\n"
                "  iosim exec -d hello.sys hello_open.exe\n"
-               "Exit codes: 0 ok, 1 app failed (or findings with --strict), 2 bad usage, 3 bug check, 4 internal error");
+               "  iosim run scenarios/hello.iosim\n"
+               "Exit codes: 0 ok, 1 app failed or expectation failed (or findings with --strict), 2 bad usage or bad "
+               "script, 3 bug check, 4 internal error");
     std::vector<std::string> module_path;
     std::string trace_file;
+    std::string trace_path;
+    std::string trace_format_name = "text";
+    std::optional<uint64_t> seed;
     bool quiet = false;
     bool verbose = false;
     app.add_option("--module-path", module_path, "Folder to search for .sys/.exe modules (repeatable; default: "
                                                   "the iosim program's folder, the current folder, $IOSIM_MODULE_PATH)");
-    app.add_option("--trace-file", trace_file, "Also write every trace event, numbered, to FILE");
+    app.add_option("--trace-file", trace_file, "Also write every trace event, numbered, to FILE (--trace FILE, text)");
+    app.add_option("--trace", trace_path, "Write the whole trace to FILE (in --trace-format)");
+    app.add_option("--trace-format", trace_format_name, "Format of --trace: text, json (Chrome/Perfetto) or mermaid")
+        ->check([](const std::string& name) {
+            return iosim::trace::parse_format(name) ? std::string() : "expected text, json or mermaid, got " + name;
+        });
+    app.add_option("--seed", seed, "Record a seed (printed by --verbose; iosim is deterministic, so it changes nothing "
+                                   "yet)");
     app.add_flag("-q,--quiet", quiet, "Show only what apps print (findings and bug checks go to stderr)");
     app.add_flag("-v,--verbose", verbose, "Prefix each event with its sequence number, process:thread and IRQL");
 
@@ -55,6 +73,25 @@ int main(int argc, char** argv)
                  "  iosim exec -d ioctl_buffered.sys:IosimIoctl ioctl_client.exe\n"
                  "  iosim exec -d ./mydriver.sys ./myapp.exe -- --my-app-flag");
 
+    RunOptions run_options;
+    bool run_trace = true;
+    auto* run = app.add_subcommand("run", "Run command-language scripts, each on a fresh machine; exit with the worst "
+                                          "outcome");
+    run->add_option("scripts", run_options.scripts, "Script files (docs/command-language.md)")->required();
+    run->add_flag("!--no-trace", run_trace, "Do not show the IRP flow, only results, app and driver output");
+    run->footer("Example:\n  iosim run scenarios/hello.iosim\n"
+                "  iosim run --trace flow.json --trace-format json scenarios/ioctl_buffered.iosim\n"
+                "Exit codes: 0 every expectation held, 1 an expectation failed, 2 bad script, 3 unexpected bug "
+                "check, 4 module missing or internal error");
+
+    ShellOptions shell_options;
+    auto* shell = app.add_subcommand("shell", "An interactive shell for the command language, with history, tab "
+                                              "completion and single-stepping");
+    shell->add_option("--history", shell_options.history_file, "History file (default: ~/.iosim_history)");
+    shell->footer("Example:\n  iosim shell\n  iosim> load hello.sys\n  iosim> h = open \\\\.\\IosimHello\n"
+                  "  iosim> !devstack \\Device\\IosimHello\n"
+                  "Shell words: help, step, next, continue, quit (or Ctrl-D).");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -64,6 +101,35 @@ int main(int argc, char** argv)
     try {
         if (!module_path.empty())
             iosim::io::set_module_path(module_path);
+        auto trace_format = *iosim::trace::parse_format(trace_format_name);
+        if (!trace_file.empty() && !trace_path.empty()) {
+            std::fprintf(stderr, "iosim: give --trace or --trace-file, not both\n");
+            return kBadUsage;
+        }
+        if (!trace_file.empty()) {  // the older spelling of --trace FILE --trace-format text
+            trace_path = trace_file;
+            trace_format = iosim::trace::Format::Text;
+        }
+        if (shell->parsed()) {
+            shell_options.session.quiet = quiet;
+            shell_options.session.verbose = verbose;
+            shell_options.session.seed = seed;
+            return run_shell(shell_options);
+        }
+        if (run->parsed()) {
+            run_options.quiet = quiet;
+            run_options.verbose = verbose;
+            run_options.show_trace = run_trace;
+            run_options.seed = seed;
+            run_options.trace_path = trace_path;
+            run_options.trace_format = trace_format;
+            return run_scripts(run_options);
+        }
+        bool export_trace = !trace_path.empty() && trace_format != iosim::trace::Format::Text;
+        trace_file = export_trace ? std::string() : trace_path;
+        if (verbose && seed)
+            std::printf("seed %llu (iosim is deterministic: the seed changes nothing yet)\n",
+                        static_cast<unsigned long long>(*seed));
         ConsoleOptions console;
         console.quiet = quiet;
         std::FILE* trace_out = nullptr;
@@ -76,6 +142,8 @@ int main(int argc, char** argv)
             console.trace_file = trace_out;
         }
         console.verbose = verbose;
+        std::vector<iosim::trace::Event> events;
+        console.collected = export_trace ? &events : nullptr;
         int code;
         if (exec->parsed())
             code = run_exec(exec_options, console, exec_trace);
@@ -83,6 +151,16 @@ int main(int argc, char** argv)
             code = run_tour(console);
         if (trace_out != nullptr)
             std::fclose(trace_out);
+        if (export_trace) {
+            std::FILE* out = std::fopen(trace_path.c_str(), "w");
+            if (out == nullptr) {
+                std::fprintf(stderr, "iosim: cannot write %s\n", trace_path.c_str());
+                return kBadUsage;
+            }
+            std::string text = iosim::trace::render(trace_format, events);
+            std::fwrite(text.data(), 1, text.size(), out);
+            std::fclose(out);
+        }
         return code;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "iosim: internal error: %s\n", e.what());
