@@ -1,0 +1,1405 @@
+# iosim_gdb.py - gdb support for iosim: pretty-printers for the NT I/O structures and
+# WinDbg-style inspection commands (irp, devstack, drvobj, object).
+#
+# Load it with
+#     gdb -x build/dev/bin/iosim-gdb.py --args build/dev/bin/iosim exec -d hello.sys hello_open.exe
+# or let gdb auto-load build/dev/bin/iosim-gdb.py (it sits next to the iosim program) after
+#     add-auto-load-safe-path /path/to/build/dev/bin
+# See docs/debugging.md. The build copies this file from tools/gdb/iosim_gdb.py.
+#
+# Pretty-printers (global, so they apply to every objfile: iosim, libiosim_*, every .sys
+# and .exe module; matched by type name, following typedefs; 'p/r' prints the raw struct):
+#   UNICODE_STRING, ANSI_STRING/STRING/OEM_STRING, NTSTATUS, BOOLEAN, KPROCESSOR_MODE,
+#   KIRQL, IRP, IO_STACK_LOCATION, DEVICE_OBJECT, DRIVER_OBJECT, MDL.
+# The structure printers honour 'set print pretty' (one field per line when on).
+#
+# Commands: irp, devstack, drvobj, object and iosim-inspect call iosim_inspect() in
+# the stopped iosim process (libiosim_io), so gdb shows exactly the text the iosim shell
+# and scripts show; ntstatus and $ntstatus() name NTSTATUS values.
+#
+# Status names are read from shim/common/ntstatus.h (the IOSIM_NTSTATUS_LIST X-macro), the
+# same list iosim's own status_name() is built from. The header is found through
+# $IOSIM_NTSTATUS_H, the path CMake writes into the build's copy of this file, the source
+# tree around this file, or the source path recorded in libiosim_kernel's debug info.
+
+import os
+import re
+
+import gdb
+import gdb.printing
+
+# Replaced by CMake (configure_file @ONLY) in build/<preset>/bin/iosim-gdb.py.
+_CONFIGURED_NTSTATUS_H = "@IOSIM_NTSTATUS_H@"
+_THIS_FILE = globals().get("__file__")
+
+# ---------------------------------------------------------------------------------------
+# Fixed Windows values (the ABI: they never change, unlike the status list).
+# ---------------------------------------------------------------------------------------
+
+IRP_MJ_NAMES = [
+    "IRP_MJ_CREATE", "IRP_MJ_CREATE_NAMED_PIPE", "IRP_MJ_CLOSE", "IRP_MJ_READ", "IRP_MJ_WRITE",
+    "IRP_MJ_QUERY_INFORMATION", "IRP_MJ_SET_INFORMATION", "IRP_MJ_QUERY_EA", "IRP_MJ_SET_EA",
+    "IRP_MJ_FLUSH_BUFFERS", "IRP_MJ_QUERY_VOLUME_INFORMATION", "IRP_MJ_SET_VOLUME_INFORMATION",
+    "IRP_MJ_DIRECTORY_CONTROL", "IRP_MJ_FILE_SYSTEM_CONTROL", "IRP_MJ_DEVICE_CONTROL",
+    "IRP_MJ_INTERNAL_DEVICE_CONTROL", "IRP_MJ_SHUTDOWN", "IRP_MJ_LOCK_CONTROL", "IRP_MJ_CLEANUP",
+    "IRP_MJ_CREATE_MAILSLOT", "IRP_MJ_QUERY_SECURITY", "IRP_MJ_SET_SECURITY", "IRP_MJ_POWER",
+    "IRP_MJ_SYSTEM_CONTROL", "IRP_MJ_DEVICE_CHANGE", "IRP_MJ_QUERY_QUOTA", "IRP_MJ_SET_QUOTA", "IRP_MJ_PNP",
+]
+IRP_MJ = {name: i for i, name in enumerate(IRP_MJ_NAMES)}
+
+IRP_MN_PNP = {
+    0x00: "IRP_MN_START_DEVICE", 0x01: "IRP_MN_QUERY_REMOVE_DEVICE", 0x02: "IRP_MN_REMOVE_DEVICE",
+    0x03: "IRP_MN_CANCEL_REMOVE_DEVICE", 0x04: "IRP_MN_STOP_DEVICE", 0x05: "IRP_MN_QUERY_STOP_DEVICE",
+    0x06: "IRP_MN_CANCEL_STOP_DEVICE", 0x07: "IRP_MN_QUERY_DEVICE_RELATIONS", 0x08: "IRP_MN_QUERY_INTERFACE",
+    0x09: "IRP_MN_QUERY_CAPABILITIES", 0x0A: "IRP_MN_QUERY_RESOURCES",
+    0x0B: "IRP_MN_QUERY_RESOURCE_REQUIREMENTS", 0x0C: "IRP_MN_QUERY_DEVICE_TEXT",
+    0x0D: "IRP_MN_FILTER_RESOURCE_REQUIREMENTS", 0x0F: "IRP_MN_READ_CONFIG", 0x10: "IRP_MN_WRITE_CONFIG",
+    0x11: "IRP_MN_EJECT", 0x12: "IRP_MN_SET_LOCK", 0x13: "IRP_MN_QUERY_ID",
+    0x14: "IRP_MN_QUERY_PNP_DEVICE_STATE", 0x15: "IRP_MN_QUERY_BUS_INFORMATION",
+    0x16: "IRP_MN_DEVICE_USAGE_NOTIFICATION", 0x17: "IRP_MN_SURPRISE_REMOVAL", 0x19: "IRP_MN_DEVICE_ENUMERATED",
+}
+IRP_MN_POWER = {0x00: "IRP_MN_WAIT_WAKE", 0x01: "IRP_MN_POWER_SEQUENCE", 0x02: "IRP_MN_SET_POWER",
+                0x03: "IRP_MN_QUERY_POWER"}
+
+IO_TYPES = {
+    0x01: "IO_TYPE_ADAPTER", 0x02: "IO_TYPE_CONTROLLER", 0x03: "IO_TYPE_DEVICE", 0x04: "IO_TYPE_DRIVER",
+    0x05: "IO_TYPE_FILE", 0x06: "IO_TYPE_IRP", 0x07: "IO_TYPE_MASTER_ADAPTER", 0x08: "IO_TYPE_OPEN_PACKET",
+    0x09: "IO_TYPE_TIMER", 0x0A: "IO_TYPE_VPB", 0x0B: "IO_TYPE_ERROR_LOG", 0x0C: "IO_TYPE_ERROR_MESSAGE",
+    0x0D: "IO_TYPE_DEVICE_OBJECT_EXTENSION",
+}
+
+DO_FLAGS = [
+    (0x0002, "DO_VERIFY_VOLUME"), (0x0004, "DO_BUFFERED_IO"), (0x0008, "DO_EXCLUSIVE"), (0x0010, "DO_DIRECT_IO"),
+    (0x0020, "DO_MAP_IO_BUFFER"), (0x0040, "DO_DEVICE_HAS_NAME"), (0x0080, "DO_DEVICE_INITIALIZING"),
+    (0x0100, "DO_SYSTEM_BOOT_PARTITION"), (0x0200, "DO_LONG_TERM_REQUESTS"), (0x0400, "DO_NEVER_LAST_DEVICE"),
+    (0x0800, "DO_SHUTDOWN_REGISTERED"), (0x1000, "DO_BUS_ENUMERATED_DEVICE"), (0x2000, "DO_POWER_PAGABLE"),
+    (0x4000, "DO_POWER_INRUSH"),
+]
+DEVICE_CHARACTERISTICS = [
+    (0x0001, "FILE_REMOVABLE_MEDIA"), (0x0002, "FILE_READ_ONLY_DEVICE"), (0x0004, "FILE_FLOPPY_DISKETTE"),
+    (0x0008, "FILE_WRITE_ONCE_MEDIA"), (0x0010, "FILE_REMOTE_DEVICE"), (0x0020, "FILE_DEVICE_IS_MOUNTED"),
+    (0x0040, "FILE_VIRTUAL_VOLUME"), (0x0080, "FILE_AUTOGENERATED_DEVICE_NAME"),
+    (0x0100, "FILE_DEVICE_SECURE_OPEN"), (0x0800, "FILE_CHARACTERISTIC_PNP_DEVICE"),
+]
+DOE_FLAGS = [(0x1, "DOE_UNLOAD_PENDING"), (0x2, "DOE_DELETE_PENDING"), (0x4, "DOE_REMOVE_PENDING"),
+             (0x8, "DOE_REMOVE_PROCESSED")]
+DRVO_FLAGS = [(0x1, "DRVO_UNLOAD_INVOKED"), (0x2, "DRVO_LEGACY_DRIVER"), (0x4, "DRVO_BUILTIN_DRIVER")]
+IRP_FLAGS = [
+    (0x0001, "IRP_NOCACHE"), (0x0002, "IRP_PAGING_IO"), (0x0004, "IRP_SYNCHRONOUS_API"),
+    (0x0008, "IRP_ASSOCIATED_IRP"), (0x0010, "IRP_BUFFERED_IO"), (0x0020, "IRP_DEALLOCATE_BUFFER"),
+    (0x0040, "IRP_INPUT_OPERATION"), (0x0080, "IRP_CREATE_OPERATION"), (0x0100, "IRP_READ_OPERATION"),
+    (0x0200, "IRP_WRITE_OPERATION"), (0x0400, "IRP_CLOSE_OPERATION"), (0x0800, "IRP_DEFER_IO_COMPLETION"),
+    (0x1000, "IRP_OB_QUERY_NAME"), (0x2000, "IRP_HOLD_DEVICE_QUEUE"),
+]
+SL_CONTROL = [(0x01, "SL_PENDING_RETURNED"), (0x02, "SL_ERROR_RETURNED"), (0x20, "SL_INVOKE_ON_CANCEL"),
+              (0x40, "SL_INVOKE_ON_SUCCESS"), (0x80, "SL_INVOKE_ON_ERROR")]
+SL_CREATE_FLAGS = [(0x01, "SL_FORCE_ACCESS_CHECK"), (0x02, "SL_OPEN_PAGING_FILE"),
+                   (0x04, "SL_OPEN_TARGET_DIRECTORY"), (0x80, "SL_CASE_SENSITIVE")]
+SL_RW_FLAGS = [(0x01, "SL_KEY_SPECIFIED"), (0x02, "SL_OVERRIDE_VERIFY_VOLUME"), (0x04, "SL_WRITE_THROUGH"),
+               (0x08, "SL_FT_SEQUENTIAL_WRITE")]
+MDL_FLAGS = [
+    (0x0001, "MDL_MAPPED_TO_SYSTEM_VA"), (0x0002, "MDL_PAGES_LOCKED"), (0x0004, "MDL_SOURCE_IS_NONPAGED_POOL"),
+    (0x0008, "MDL_ALLOCATED_FIXED_SIZE"), (0x0010, "MDL_PARTIAL"), (0x0020, "MDL_PARTIAL_HAS_BEEN_MAPPED"),
+    (0x0040, "MDL_IO_PAGE_READ"), (0x0080, "MDL_WRITE_OPERATION"), (0x0100, "MDL_LOCKED_PAGE_TABLES"),
+    (0x0200, "MDL_FREE_EXTRA_PTES"), (0x0400, "MDL_DESCRIBES_AWE"), (0x0800, "MDL_IO_SPACE"),
+    (0x1000, "MDL_NETWORK_HEADER"), (0x2000, "MDL_MAPPING_CAN_FAIL"), (0x4000, "MDL_PAGE_CONTENTS_INVARIANT"),
+    (0x8000, "MDL_INTERNAL"),
+]
+CREATE_DISPOSITIONS = ["FILE_SUPERSEDE", "FILE_OPEN", "FILE_CREATE", "FILE_OPEN_IF", "FILE_OVERWRITE",
+                       "FILE_OVERWRITE_IF"]
+CREATE_OPTIONS = [
+    (0x00000001, "FILE_DIRECTORY_FILE"), (0x00000002, "FILE_WRITE_THROUGH"), (0x00000004, "FILE_SEQUENTIAL_ONLY"),
+    (0x00000008, "FILE_NO_INTERMEDIATE_BUFFERING"), (0x00000010, "FILE_SYNCHRONOUS_IO_ALERT"),
+    (0x00000020, "FILE_SYNCHRONOUS_IO_NONALERT"), (0x00000040, "FILE_NON_DIRECTORY_FILE"),
+    (0x00000080, "FILE_CREATE_TREE_CONNECTION"), (0x00000100, "FILE_COMPLETE_IF_OPLOCKED"),
+    (0x00000200, "FILE_NO_EA_KNOWLEDGE"), (0x00000800, "FILE_RANDOM_ACCESS"), (0x00001000, "FILE_DELETE_ON_CLOSE"),
+    (0x00002000, "FILE_OPEN_BY_FILE_ID"), (0x00004000, "FILE_OPEN_FOR_BACKUP_INTENT"),
+    (0x00008000, "FILE_NO_COMPRESSION"),
+]
+SHARE_ACCESS = [(0x1, "FILE_SHARE_READ"), (0x2, "FILE_SHARE_WRITE"), (0x4, "FILE_SHARE_DELETE")]
+FILE_DEVICE_NAMES = {
+    0x01: "FILE_DEVICE_BEEP", 0x02: "FILE_DEVICE_CD_ROM", 0x03: "FILE_DEVICE_CD_ROM_FILE_SYSTEM",
+    0x04: "FILE_DEVICE_CONTROLLER", 0x05: "FILE_DEVICE_DATALINK", 0x06: "FILE_DEVICE_DFS",
+    0x07: "FILE_DEVICE_DISK", 0x08: "FILE_DEVICE_DISK_FILE_SYSTEM", 0x09: "FILE_DEVICE_FILE_SYSTEM",
+    0x0A: "FILE_DEVICE_INPORT_PORT", 0x0B: "FILE_DEVICE_KEYBOARD", 0x0C: "FILE_DEVICE_MAILSLOT",
+    0x0D: "FILE_DEVICE_MIDI_IN", 0x0E: "FILE_DEVICE_MIDI_OUT", 0x0F: "FILE_DEVICE_MOUSE",
+    0x10: "FILE_DEVICE_MULTI_UNC_PROVIDER", 0x11: "FILE_DEVICE_NAMED_PIPE", 0x12: "FILE_DEVICE_NETWORK",
+    0x13: "FILE_DEVICE_NETWORK_BROWSER", 0x14: "FILE_DEVICE_NETWORK_FILE_SYSTEM", 0x15: "FILE_DEVICE_NULL",
+    0x16: "FILE_DEVICE_PARALLEL_PORT", 0x17: "FILE_DEVICE_PHYSICAL_NETCARD", 0x18: "FILE_DEVICE_PRINTER",
+    0x19: "FILE_DEVICE_SCANNER", 0x1A: "FILE_DEVICE_SERIAL_MOUSE_PORT", 0x1B: "FILE_DEVICE_SERIAL_PORT",
+    0x1C: "FILE_DEVICE_SCREEN", 0x1D: "FILE_DEVICE_SOUND", 0x1E: "FILE_DEVICE_STREAMS", 0x1F: "FILE_DEVICE_TAPE",
+    0x20: "FILE_DEVICE_TAPE_FILE_SYSTEM", 0x21: "FILE_DEVICE_TRANSPORT", 0x22: "FILE_DEVICE_UNKNOWN",
+    0x23: "FILE_DEVICE_VIDEO", 0x24: "FILE_DEVICE_VIRTUAL_DISK", 0x25: "FILE_DEVICE_WAVE_IN",
+    0x26: "FILE_DEVICE_WAVE_OUT", 0x27: "FILE_DEVICE_8042_PORT", 0x28: "FILE_DEVICE_NETWORK_REDIRECTOR",
+    0x29: "FILE_DEVICE_BATTERY", 0x2A: "FILE_DEVICE_BUS_EXTENDER", 0x2B: "FILE_DEVICE_MODEM",
+    0x2C: "FILE_DEVICE_VDM", 0x2D: "FILE_DEVICE_MASS_STORAGE", 0x2E: "FILE_DEVICE_SMB", 0x2F: "FILE_DEVICE_KS",
+    0x30: "FILE_DEVICE_CHANGER", 0x31: "FILE_DEVICE_SMARTCARD", 0x32: "FILE_DEVICE_ACPI", 0x33: "FILE_DEVICE_DVD",
+    0x34: "FILE_DEVICE_FULLSCREEN_VIDEO", 0x35: "FILE_DEVICE_DFS_FILE_SYSTEM", 0x36: "FILE_DEVICE_DFS_VOLUME",
+    0x37: "FILE_DEVICE_SERENUM", 0x38: "FILE_DEVICE_TERMSRV", 0x39: "FILE_DEVICE_KSEC", 0x3A: "FILE_DEVICE_FIPS",
+    0x3B: "FILE_DEVICE_INFINIBAND",
+}
+METHOD_NAMES = ["METHOD_BUFFERED", "METHOD_IN_DIRECT", "METHOD_OUT_DIRECT", "METHOD_NEITHER"]
+ACCESS_NAMES = ["FILE_ANY_ACCESS", "FILE_READ_ACCESS", "FILE_WRITE_ACCESS", "FILE_READ_ACCESS | FILE_WRITE_ACCESS"]
+KIRQL_NAMES = {0: "PASSIVE_LEVEL", 1: "APC_LEVEL", 2: "DISPATCH_LEVEL", 15: "HIGH_LEVEL"}
+MODE_NAMES = {0: "KernelMode", 1: "UserMode"}
+
+# iosim's bookkeeping in front of each IRP (sim_io_manager/irp.h).
+IRP_PRIVATE_TYPE = "iosim::io::IrpPrivate"
+IRP_PRIVATE_LIVE = 0x4C707249   # "IrpL"
+IRP_PRIVATE_FREED = 0x46707249  # "IrpF"
+DEFAULT_DISPATCH = "IopInvalidDeviceRequest"
+
+# ---------------------------------------------------------------------------------------
+# NTSTATUS names, from shim/common/ntstatus.h.
+# ---------------------------------------------------------------------------------------
+
+_X_ENTRY = re.compile(r"\bX\(\s*(STATUS_\w+)\s*,\s*(0[xX][0-9A-Fa-f]+|\d+)\s*\)")
+_DEFINE_ENTRY = re.compile(r"^\s*#\s*define\s+(STATUS_\w+)\s+\(\(NTSTATUS\)\s*(0[xX][0-9A-Fa-f]+|\d+)[Ll]?\)",
+                           re.MULTILINE)
+
+
+class _StatusTable:
+    def __init__(self):
+        self.by_value = None  # value -> first-listed name (as iosim's status_name does)
+        self.by_name = None
+        self.path = None
+        self.warned = False
+
+    def _candidates(self):
+        env = os.environ.get("IOSIM_NTSTATUS_H")
+        if env:
+            yield env
+        if _CONFIGURED_NTSTATUS_H and not _CONFIGURED_NTSTATUS_H.startswith(chr(64)):
+            yield _CONFIGURED_NTSTATUS_H
+        if _THIS_FILE:
+            here = os.path.dirname(os.path.abspath(_THIS_FILE))
+            yield os.path.join(here, "..", "..", "shim", "common", "ntstatus.h")  # tools/gdb/ in the source tree
+        # The source tree libiosim_kernel was built from, as its debug info records it.
+        try:
+            sym = gdb.lookup_global_symbol("iosim::status_name")
+            if sym is None:
+                sym = gdb.lookup_symbol("iosim::status_name")[0]
+            if sym is not None and sym.symtab is not None:
+                src = sym.symtab.fullname()  # .../sim_kernel/rtl/status_names.cpp
+                root = os.path.dirname(os.path.dirname(os.path.dirname(src)))
+                yield os.path.join(root, "shim", "common", "ntstatus.h")
+        except (gdb.error, RuntimeError):
+            pass
+
+    def load(self):
+        if self.by_value is not None:
+            return True
+        for path in self._candidates():
+            try:
+                with open(path, encoding="utf-8", errors="replace") as f:
+                    text = f.read()
+            except OSError:
+                continue
+            entries = [(m.group(1), int(m.group(2), 0)) for m in _X_ENTRY.finditer(text)]
+            entries += [(m.group(1), int(m.group(2), 0)) for m in _DEFINE_ENTRY.finditer(text)]
+            if not entries:
+                continue
+            by_value, by_name = {}, {}
+            for name, value in entries:
+                value &= 0xFFFFFFFF
+                by_value.setdefault(value, name)
+                by_name.setdefault(name, value)
+            self.by_value, self.by_name, self.path = by_value, by_name, os.path.normpath(path)
+            return True
+        if not self.warned:
+            self.warned = True
+            gdb.write("iosim: cannot find shim/common/ntstatus.h, so NTSTATUS values are shown as numbers; "
+                      "set IOSIM_NTSTATUS_H to its path.\n", gdb.STDERR)
+        return False
+
+    def name(self, value):
+        if self.load():
+            return self.by_value.get(value & 0xFFFFFFFF)
+        return None
+
+    def value(self, name):
+        if self.load():
+            return self.by_name.get(name)
+        return None
+
+
+STATUS = _StatusTable()
+
+
+def status_text(value):
+    """'STATUS_SUCCESS (0x00000000)', or '0xC0001234' without a name (iosim's status_text)."""
+    value = int(value) & 0xFFFFFFFF
+    name = STATUS.name(value)
+    return "%s (0x%08X)" % (name, value) if name else "0x%08X" % value
+
+
+# ---------------------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------------------
+
+def _pretty():
+    try:
+        return bool(gdb.parameter("print pretty"))
+    except (gdb.error, RuntimeError):
+        return False
+
+
+def _print_elements():
+    try:
+        limit = gdb.parameter("print elements")
+    except (gdb.error, RuntimeError):
+        limit = 200
+    return limit if limit else None  # None or 0: unlimited
+
+
+def _host_is_utf8():
+    try:
+        charset = gdb.host_charset()
+    except AttributeError:
+        charset = gdb.parameter("host-charset") or ""
+    return "UTF-8" in str(charset).upper().replace("_", "-") or "UTF8" in str(charset).upper()
+
+
+def _flags(value, table):
+    value = int(value)
+    names, rest = [], value
+    for bit, name in table:
+        if value & bit:
+            names.append(name)
+            rest &= ~bit
+    if rest:
+        names.append("0x%x" % rest)
+    return " | ".join(names) if names else "0"
+
+
+def _hex_flags(value, table, width=0):
+    value = int(value)
+    text = "0x%0*x" % (width, value)
+    return "%s (%s)" % (text, _flags(value, table)) if value else text
+
+
+def _ptr(value):
+    return int(value) & 0xFFFFFFFFFFFFFFFF
+
+
+def _hexaddr(addr):
+    return "0x%x" % addr
+
+
+def _bool(value):
+    v = int(value)
+    return "FALSE" if v == 0 else ("TRUE" if v == 1 else "TRUE (0x%02x)" % (v & 0xFF))
+
+
+def _read(addr, size):
+    return bytes(gdb.selected_inferior().read_memory(addr, size))
+
+
+def _escape(text, quote='"'):
+    utf8 = _host_is_utf8()
+    out = []
+    for ch in text:
+        o = ord(ch)
+        if ch == "\\":
+            out.append("\\\\")
+        elif ch == quote:
+            out.append("\\" + quote)
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ch == "\r":
+            out.append("\\r")
+        elif o < 0x20 or o == 0x7F:
+            out.append("\\%03o" % o)
+        elif o > 0x7E and (not utf8 or o <= 0x9F or 0xD800 <= o <= 0xDFFF):
+            out.append("\\u%04x" % o if o <= 0xFFFF else "\\U%08x" % o)
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _utf16(addr, units):
+    """Reads `units` UTF-16 code units at addr; returns (text, truncated)."""
+    limit = _print_elements()
+    truncated = limit is not None and units > limit
+    if truncated:
+        units = limit
+    raw = _read(addr, units * 2)
+    return raw.decode("utf-16-le", errors="replace"), truncated
+
+
+def _utf16z(addr, max_units):
+    """A NUL-terminated UTF-16 string of at most max_units units."""
+    raw = _read(addr, max_units * 2)
+    units = [raw[i:i + 2] for i in range(0, len(raw), 2)]
+    end = next((i for i, u in enumerate(units) if u == b"\0\0"), len(units))
+    return b"".join(units[:end]).decode("utf-16-le", errors="replace")
+
+
+def unicode_string_text(val, lengths=True):
+    """u"\\Device\\X" for a UNICODE_STRING value (Length counts bytes)."""
+    length, maximum, buf = int(val["Length"]), int(val["MaximumLength"]), _ptr(val["Buffer"])
+    notes = []
+    if length % 2:
+        notes.append("odd Length: UNICODE_STRING lengths count bytes")
+    if length > maximum:
+        notes.append("Length > MaximumLength")
+    if buf == 0:
+        text = "(null)"
+    else:
+        try:
+            s, truncated = _utf16(buf, length // 2)
+            text = 'u"%s"%s' % (_escape(s), "..." if truncated else "")
+        except gdb.MemoryError:
+            text = "<Buffer 0x%x not readable>" % buf
+    if lengths:
+        text += " [Length %d, MaximumLength %d%s]" % (length, maximum, "".join("; " + n for n in notes))
+    elif notes:
+        text += " [Length %d: %s]" % (length, "; ".join(notes))
+    return text
+
+
+def ansi_string_text(val, lengths=True):
+    length, maximum, buf = int(val["Length"]), int(val["MaximumLength"]), _ptr(val["Buffer"])
+    if buf == 0:
+        text = "(null)"
+    else:
+        limit = _print_elements()
+        n = min(length, limit) if limit is not None else length
+        try:
+            s = _read(buf, n).decode("latin-1")
+            text = '"%s"%s' % (_escape(s), "..." if n < length else "")
+        except gdb.MemoryError:
+            text = "<Buffer 0x%x not readable>" % buf
+    if lengths:
+        text += " [Length %d, MaximumLength %d%s]" % (length, maximum,
+                                                       "; Length > MaximumLength" if length > maximum else "")
+    return text
+
+
+def _stem(path):
+    if not path:
+        return None
+    base = os.path.basename(path)
+    for ext in (".sys", ".exe", ".so"):
+        if base.endswith(ext):
+            base = base[: -len(ext)]
+            if ext == ".so" and base.startswith("lib"):
+                base = base[3:]
+            break
+    return base
+
+
+def _module_stem(addr):
+    """'hello' for an address inside hello.sys (shared objects only), or None."""
+    try:
+        return _stem(gdb.solib_name(addr))
+    except (gdb.error, RuntimeError):
+        return None
+
+
+_INFO_SYMBOL = re.compile(r"^(.*?)(?: \+ (\d+))? in section \S+(?: of (.*))?$")
+
+
+def symbol_name(addr):
+    """(name, offset, module) for a code address ('HelloCreateClose', 0, 'hello'), or None."""
+    if addr == 0:
+        return None
+    try:
+        block = gdb.block_for_pc(addr)
+        while block is not None and block.function is None:
+            block = block.superblock
+        if block is not None:
+            fn = block.function
+            name = fn.print_name
+            if not name.startswith("operator"):
+                name = name.split("(")[0]
+            module = None
+            if fn.symtab is not None and fn.symtab.objfile is not None:
+                module = _stem(fn.symtab.objfile.filename)
+            return name, addr - block.start, module or _module_stem(addr)
+    except (gdb.error, RuntimeError):
+        pass
+    try:
+        out = gdb.execute("info symbol 0x%x" % addr, to_string=True).strip()
+    except gdb.error:
+        return None
+    m = _INFO_SYMBOL.match(out)
+    if not m:
+        return None
+    module = _stem(m.group(3)) if m.group(3) else _stem(gdb.current_progspace().filename)
+    return m.group(1).split("(")[0], int(m.group(2) or 0), module
+
+
+def code_text(value):
+    """'0x7ffff7df031a <hello!HelloCreateClose>' for a function pointer; '0x0' for NULL."""
+    addr = _ptr(value)
+    if addr == 0:
+        return "0x0"
+    sym = symbol_name(addr)
+    if sym is None:
+        return _hexaddr(addr)
+    name, offset, module = sym
+    full = "%s!%s" % (module, name) if module else name
+    return "%s <%s%s>" % (_hexaddr(addr), full, "+%d" % offset if offset else "")
+
+
+def _routine_name(value):
+    sym = symbol_name(_ptr(value))
+    return sym[0] if sym else None
+
+
+def _lookup_type(name):
+    try:
+        return gdb.lookup_type(name)
+    except gdb.error:
+        return None
+
+
+def _deref(ptr_value, type_names):
+    """Dereferences a pointer; if the target is opaque here, uses the complete type."""
+    target = ptr_value.dereference()
+    try:
+        if target.type.strip_typedefs().fields():
+            return target
+    except TypeError:
+        pass
+    for name in type_names:
+        t = _lookup_type(name)
+        if t is not None:
+            return ptr_value.cast(t.pointer()).dereference()
+    return target
+
+
+def irp_private(irp_addr):
+    """What iosim keeps in the IrpPrivate just before an IRP (sim_io_manager/irp.h):
+    {'id': 1, 'live': True, 'completed': False}, or None when that is not readable here."""
+    t = _lookup_type(IRP_PRIVATE_TYPE)
+    if t is None or irp_addr == 0:
+        return None
+    size = (t.sizeof + 15) & ~15  # kPrivateSize in irp.cpp
+    try:
+        priv = gdb.Value(irp_addr - size).cast(t.pointer()).dereference()
+        magic = int(priv["magic"])
+        if magic not in (IRP_PRIVATE_LIVE, IRP_PRIVATE_FREED):
+            return None
+        return {"id": int(priv["id"]), "live": magic == IRP_PRIVATE_LIVE, "completed": bool(int(priv["completed"]))}
+    except (gdb.error, gdb.MemoryError):
+        return None
+
+
+def device_name(dev_ptr):
+    """The name of a DEVICE_OBJECT* ('\\Device\\IosimHello'), or None when unnamed/unknown."""
+    addr = _ptr(dev_ptr)
+    if addr == 0:
+        return None
+    try:
+        ext_ptr = dev_ptr.dereference()["DeviceObjectExtension"]
+        if _ptr(ext_ptr) == 0:
+            return None
+        ext = _deref(ext_ptr, ["_DEVOBJ_EXTENSION", "struct _DEVOBJ_EXTENSION"])
+        field = ext["last_name"]
+        units = field.type.strip_typedefs().range()[1] + 1
+        name = _utf16z(_ptr(field.address), units)
+        return name or None
+    except (gdb.error, gdb.MemoryError, RuntimeError):
+        return None
+
+
+def driver_name(drv_ptr):
+    addr = _ptr(drv_ptr)
+    if addr == 0:
+        return None
+    try:
+        return unicode_string_text(drv_ptr.dereference()["DriverName"], lengths=False)
+    except (gdb.error, gdb.MemoryError):
+        return None
+
+
+def _plain_name(unicode_text):
+    """u"\\Driver\\hello" -> \\Driver\\hello, for headers."""
+    if unicode_text and unicode_text.startswith('u"') and unicode_text.endswith('"'):
+        return unicode_text[2:-1].replace("\\\\", "\\")
+    return unicode_text
+
+
+def device_text(dev_ptr):
+    """'0x5555555ffd30 (\\Device\\IosimHello)' for a DEVICE_OBJECT*."""
+    addr = _ptr(dev_ptr)
+    if addr == 0:
+        return "0x0"
+    name = device_name(dev_ptr)
+    if name is None:
+        drv = None
+        try:
+            drv = driver_name(dev_ptr.dereference()["DriverObject"])
+        except (gdb.error, gdb.MemoryError):
+            pass
+        return "%s (unnamed device of %s)" % (_hexaddr(addr), _plain_name(drv)) if drv else _hexaddr(addr)
+    return "%s (%s)" % (_hexaddr(addr), name)
+
+
+def driver_text(drv_ptr):
+    addr = _ptr(drv_ptr)
+    if addr == 0:
+        return "0x0"
+    name = driver_name(drv_ptr)
+    return "%s (%s)" % (_hexaddr(addr), _plain_name(name)) if name else _hexaddr(addr)
+
+
+def major_name(major):
+    major = int(major) & 0xFF
+    return IRP_MJ_NAMES[major] if major < len(IRP_MJ_NAMES) else "IRP_MJ_0x%02x (invalid)" % major
+
+
+def minor_name(major, minor):
+    major, minor = int(major) & 0xFF, int(minor) & 0xFF
+    table = IRP_MN_PNP if major == IRP_MJ["IRP_MJ_PNP"] else (
+        IRP_MN_POWER if major == IRP_MJ["IRP_MJ_POWER"] else None)
+    if table and minor in table:
+        return "%s (0x%02x)" % (table[minor], minor)
+    return "0x%02x" % minor
+
+
+def ioctl_text(code):
+    code = int(code) & 0xFFFFFFFF
+    device_type = code >> 16
+    dt = FILE_DEVICE_NAMES.get(device_type, "device type 0x%04x" % device_type)
+    return "0x%08x (%s, function 0x%x, %s, %s)" % (code, dt, (code >> 2) & 0xFFF, METHOD_NAMES[code & 3],
+                                                    ACCESS_NAMES[(code >> 14) & 3])
+
+
+def large_integer_text(val):
+    try:
+        return str(int(val["QuadPart"]))
+    except gdb.error:
+        return str(val)
+
+
+def _enum_text(val):
+    try:
+        return str(val)
+    except gdb.error:
+        return str(int(val))
+
+
+class _Fields:
+    """Renders 'Header {a = 1, b = 2}', or one field per line under 'set print pretty on'."""
+
+    def __init__(self, header):
+        self.header = header
+        self.items = []
+
+    def add(self, name, text):
+        self.items.append((name, text))
+
+    def render(self):
+        if not self.items:
+            return self.header
+        if _pretty():
+            body = ",\n".join("  %s = %s" % item for item in self.items)
+            return "%s {\n%s\n}" % (self.header, body)
+        return "%s {%s}" % (self.header, ", ".join("%s = %s" % item for item in self.items))
+
+
+def _guard(kind, val, render):
+    try:
+        return render()
+    except gdb.MemoryError as e:
+        addr = val.address
+        where = " at 0x%x" % _ptr(addr) if addr is not None else ""
+        return "<%s%s: cannot read memory (%s)>" % (kind, where, e)
+
+
+# ---------------------------------------------------------------------------------------
+# Pretty-printers
+# ---------------------------------------------------------------------------------------
+
+class UnicodeStringPrinter:
+    def __init__(self, val):
+        self.val = val
+
+    def to_string(self):
+        return _guard("UNICODE_STRING", self.val, lambda: unicode_string_text(self.val))
+
+
+class AnsiStringPrinter:
+    def __init__(self, val):
+        self.val = val
+
+    def to_string(self):
+        return _guard("STRING", self.val, lambda: ansi_string_text(self.val))
+
+
+class NtStatusPrinter:
+    def __init__(self, val):
+        self.val = val
+
+    def to_string(self):
+        return status_text(int(self.val))
+
+
+class BooleanPrinter:
+    def __init__(self, val):
+        self.val = val
+
+    def to_string(self):
+        return _bool(self.val)
+
+
+class ModePrinter:
+    def __init__(self, val):
+        self.val = val
+
+    def to_string(self):
+        v = int(self.val)
+        return MODE_NAMES.get(v, str(v))
+
+
+class KirqlPrinter:
+    def __init__(self, val):
+        self.val = val
+
+    def to_string(self):
+        v = int(self.val) & 0xFF
+        return KIRQL_NAMES.get(v, str(v))
+
+
+def _stack_location_summary(sp_ptr):
+    """'IRP_MJ_CREATE -> \\Device\\IosimHello' for an IO_STACK_LOCATION*."""
+    sp = sp_ptr.dereference()
+    major = int(sp["MajorFunction"])
+    text = major_name(major)
+    if major in (IRP_MJ["IRP_MJ_PNP"], IRP_MJ["IRP_MJ_POWER"]):
+        mn = minor_name(major, sp["MinorFunction"])
+        text += "/" + mn.split(" ")[0]
+    dev = sp["DeviceObject"]
+    if _ptr(dev):
+        name = device_name(dev)
+        text += " -> " + (name if name else device_text(dev))
+    return text
+
+
+class IrpPrinter:
+    def __init__(self, val):
+        self.val = val
+
+    def to_string(self):
+        return _guard("IRP", self.val, self._render)
+
+    def _render(self):
+        irp = self.val
+        addr = _ptr(irp.address) if irp.address is not None else 0
+        priv = irp_private(addr)
+        header = "IRP#%d" % priv["id"] if priv else "IRP"
+        if priv and not priv["live"]:
+            header += " (FREED: iosim has released this IRP)"
+        if addr:
+            header += " at 0x%x" % addr
+        count, current = int(irp["StackCount"]), int(irp["CurrentLocation"])
+        sp_ptr = irp["Tail"]["Overlay"]["CurrentStackLocation"]
+        if 1 <= current <= count and _ptr(sp_ptr):
+            header += ": %s, stack location %d of %d" % (_stack_location_summary(sp_ptr), current, count)
+        elif current == count + 1 and count > 0 and _ptr(sp_ptr):
+            first = major_name((sp_ptr - 1).dereference()["MajorFunction"])
+            if priv and priv["completed"]:
+                header += ": %s, completed (IoCompleteRequest has run)" % first
+            elif priv:
+                header += ": %s, not sent down yet" % first
+            else:
+                header += ": %s, no current stack location (not sent yet, or completed)" % first
+        else:
+            header += ": CurrentLocation %d of %d (no current stack location)" % (current, count)
+        if priv and priv["completed"] and 1 <= current <= count:
+            header += ", completed (IoCompleteRequest has run)"
+
+        f = _Fields(header)
+        t = int(irp["Type"])
+        f.add("Type", "%s (%d)" % (IO_TYPES[t], t) if t == 6 else "%d (not IO_TYPE_IRP!)" % t)
+        f.add("Size", str(int(irp["Size"])))
+        f.add("StackCount", str(count))
+        f.add("CurrentLocation", str(current))
+        f.add("Flags", _hex_flags(irp["Flags"], IRP_FLAGS, 8))
+        f.add("IoStatus", "{Status = %s, Information = %d}" % (
+            status_text(irp["IoStatus"]["Status"]), int(irp["IoStatus"]["Information"])))
+        f.add("AssociatedIrp.SystemBuffer", _hexaddr(_ptr(irp["AssociatedIrp"]["SystemBuffer"])))
+        f.add("MdlAddress", _hexaddr(_ptr(irp["MdlAddress"])))
+        f.add("UserBuffer", _hexaddr(_ptr(irp["UserBuffer"])))
+        f.add("RequestorMode", MODE_NAMES.get(int(irp["RequestorMode"]), str(int(irp["RequestorMode"]))))
+        f.add("PendingReturned", _bool(irp["PendingReturned"]))
+        f.add("Cancel", _bool(irp["Cancel"]))
+        f.add("CancelRoutine", code_text(irp["CancelRoutine"]))
+        f.add("UserIosb", _hexaddr(_ptr(irp["UserIosb"])))
+        f.add("UserEvent", _hexaddr(_ptr(irp["UserEvent"])))
+        f.add("Tail.Overlay.Thread", _hexaddr(_ptr(irp["Tail"]["Overlay"]["Thread"])))
+        f.add("Tail.Overlay.CurrentStackLocation", _hexaddr(_ptr(sp_ptr)))
+        f.add("Tail.Overlay.OriginalFileObject", _hexaddr(_ptr(irp["Tail"]["Overlay"]["OriginalFileObject"])))
+        return f.render()
+
+
+class StackLocationPrinter:
+    def __init__(self, val):
+        self.val = val
+
+    def to_string(self):
+        return _guard("IO_STACK_LOCATION", self.val, self._render)
+
+    def _render(self):
+        sp = self.val
+        major = int(sp["MajorFunction"])
+        minor = int(sp["MinorFunction"])
+        header = major_name(major)
+        if major in (IRP_MJ["IRP_MJ_PNP"], IRP_MJ["IRP_MJ_POWER"]):
+            header += "/" + minor_name(major, minor).split(" ")[0]
+        dev = sp["DeviceObject"]
+        if _ptr(dev):
+            name = device_name(dev)
+            header += " -> " + (name if name else device_text(dev))
+        f = _Fields(header)
+        f.add("MajorFunction", "%s (0x%02x)" % (major_name(major), major))
+        f.add("MinorFunction", minor_name(major, minor))
+        flags_table = SL_CREATE_FLAGS if major == IRP_MJ["IRP_MJ_CREATE"] else (
+            SL_RW_FLAGS if major in (IRP_MJ["IRP_MJ_READ"], IRP_MJ["IRP_MJ_WRITE"]) else [])
+        f.add("Flags", _hex_flags(sp["Flags"], flags_table, 2))
+        f.add("Control", _hex_flags(sp["Control"], SL_CONTROL, 2))
+        name, text = self._parameters(major, minor, sp["Parameters"])
+        f.add(name, text)
+        f.add("DeviceObject", device_text(dev))
+        f.add("FileObject", _hexaddr(_ptr(sp["FileObject"])))
+        f.add("CompletionRoutine", code_text(sp["CompletionRoutine"]))
+        f.add("Context", _hexaddr(_ptr(sp["Context"])))
+        return f.render()
+
+    @staticmethod
+    def _parameters(major, minor, p):
+        def block(items):
+            return "{%s}" % ", ".join("%s = %s" % item for item in items)
+
+        if major == IRP_MJ["IRP_MJ_CREATE"]:
+            c = p["Create"]
+            sc = c["SecurityContext"]
+            sc_text = _hexaddr(_ptr(sc))
+            if _ptr(sc):
+                try:
+                    sc_text += " (DesiredAccess 0x%08x)" % (int(sc.dereference()["DesiredAccess"]) & 0xFFFFFFFF)
+                except (gdb.error, gdb.MemoryError):
+                    pass
+            options = int(c["Options"]) & 0xFFFFFFFF
+            disposition = options >> 24
+            disp = CREATE_DISPOSITIONS[disposition] if disposition < len(CREATE_DISPOSITIONS) else str(disposition)
+            opts = options & 0xFFFFFF
+            options_text = "0x%08x (%s%s)" % (options, disp, "; " + _flags(opts, CREATE_OPTIONS) if opts else "")
+            return "Parameters.Create", block([
+                ("SecurityContext", sc_text), ("Options", options_text),
+                ("FileAttributes", "0x%04x" % (int(c["FileAttributes"]) & 0xFFFF)),
+                ("ShareAccess", _hex_flags(c["ShareAccess"], SHARE_ACCESS, 4)),
+                ("EaLength", str(int(c["EaLength"])))])
+        if major in (IRP_MJ["IRP_MJ_READ"], IRP_MJ["IRP_MJ_WRITE"]):
+            member = "Read" if major == IRP_MJ["IRP_MJ_READ"] else "Write"
+            rw = p[member]
+            return "Parameters." + member, block([
+                ("Length", str(int(rw["Length"]) & 0xFFFFFFFF)), ("Key", str(int(rw["Key"]) & 0xFFFFFFFF)),
+                ("ByteOffset", large_integer_text(rw["ByteOffset"]))])
+        if major in (IRP_MJ["IRP_MJ_DEVICE_CONTROL"], IRP_MJ["IRP_MJ_INTERNAL_DEVICE_CONTROL"]):
+            d = p["DeviceIoControl"]
+            return "Parameters.DeviceIoControl", block([
+                ("OutputBufferLength", str(int(d["OutputBufferLength"]) & 0xFFFFFFFF)),
+                ("InputBufferLength", str(int(d["InputBufferLength"]) & 0xFFFFFFFF)),
+                ("IoControlCode", ioctl_text(d["IoControlCode"])),
+                ("Type3InputBuffer", _hexaddr(_ptr(d["Type3InputBuffer"])))])
+        if major == IRP_MJ["IRP_MJ_QUERY_INFORMATION"]:
+            q = p["QueryFile"]
+            return "Parameters.QueryFile", block([
+                ("Length", str(int(q["Length"]) & 0xFFFFFFFF)),
+                ("FileInformationClass", _enum_text(q["FileInformationClass"]))])
+        if major == IRP_MJ["IRP_MJ_SET_INFORMATION"]:
+            s = p["SetFile"]
+            return "Parameters.SetFile", block([
+                ("Length", str(int(s["Length"]) & 0xFFFFFFFF)),
+                ("FileInformationClass", _enum_text(s["FileInformationClass"])),
+                ("FileObject", _hexaddr(_ptr(s["FileObject"])))])
+        if major == IRP_MJ["IRP_MJ_QUERY_VOLUME_INFORMATION"]:
+            q = p["QueryVolume"]
+            return "Parameters.QueryVolume", block([
+                ("Length", str(int(q["Length"]) & 0xFFFFFFFF)),
+                ("FsInformationClass", _enum_text(q["FsInformationClass"]))])
+        if major in (IRP_MJ["IRP_MJ_CLOSE"], IRP_MJ["IRP_MJ_CLEANUP"], IRP_MJ["IRP_MJ_FLUSH_BUFFERS"],
+                     IRP_MJ["IRP_MJ_SHUTDOWN"]):
+            return "Parameters", "(none for %s)" % major_name(major)
+        if major == IRP_MJ["IRP_MJ_PNP"]:
+            if minor == 0x07:
+                return "Parameters.QueryDeviceRelations", block([
+                    ("Type", _enum_text(p["QueryDeviceRelations"]["Type"]))])
+            if minor == 0x13:
+                return "Parameters.QueryId", block([("IdType", _enum_text(p["QueryId"]["IdType"]))])
+        if major == IRP_MJ["IRP_MJ_POWER"] and minor in (0x02, 0x03):
+            pw = p["Power"]
+            state_type = _enum_text(pw["Type"])
+            state = pw["State"]["DeviceState" if state_type == "DevicePowerState" else "SystemState"]
+            return "Parameters.Power", block([
+                ("SystemContext", "0x%x" % (int(pw["SystemContext"]) & 0xFFFFFFFF)), ("Type", state_type),
+                ("State", _enum_text(state)), ("ShutdownType", _enum_text(pw["ShutdownType"]))])
+        o = p["Others"]
+        return "Parameters.Others", block([("Argument%d" % i, _hexaddr(_ptr(o["Argument%d" % i])))
+                                           for i in range(1, 5)])
+
+
+class DeviceObjectPrinter:
+    def __init__(self, val):
+        self.val = val
+
+    def to_string(self):
+        return _guard("DEVICE_OBJECT", self.val, self._render)
+
+    def _render(self):
+        d = self.val
+        addr = _ptr(d.address) if d.address is not None else 0
+        name = device_name(d.address) if addr else None
+        drv = driver_name(d["DriverObject"])
+        header = "DEVICE_OBJECT %s" % (name if name else "(unnamed)")
+        if drv:
+            header += " of %s" % _plain_name(drv)
+        f = _Fields(header)
+        t = int(d["Type"])
+        f.add("Type", "%s (%d)" % (IO_TYPES[t], t) if t == 3 else "%d (not IO_TYPE_DEVICE!)" % t)
+        f.add("Size", str(int(d["Size"])))
+        f.add("ReferenceCount", str(int(d["ReferenceCount"])))
+        f.add("DriverObject", driver_text(d["DriverObject"]))
+        f.add("NextDevice", device_text(d["NextDevice"]))
+        f.add("AttachedDevice", device_text(d["AttachedDevice"]))
+        lower, doe_flags = None, None
+        ext_ptr = d["DeviceObjectExtension"]
+        if _ptr(ext_ptr):
+            try:
+                ext = _deref(ext_ptr, ["_DEVOBJ_EXTENSION"])
+                lower = device_text(ext["AttachedTo"])
+                doe_flags = int(ext["ExtensionFlags"])
+            except (gdb.error, gdb.MemoryError):
+                pass
+        if lower is not None:
+            f.add("DeviceObjectExtension->AttachedTo", lower)
+        f.add("CurrentIrp", _hexaddr(_ptr(d["CurrentIrp"])))
+        f.add("Flags", _hex_flags(d["Flags"], DO_FLAGS, 8))
+        f.add("Characteristics", _hex_flags(d["Characteristics"], DEVICE_CHARACTERISTICS, 8))
+        dt = int(d["DeviceType"]) & 0xFFFFFFFF
+        f.add("DeviceType", "%s (0x%x)" % (FILE_DEVICE_NAMES[dt], dt) if dt in FILE_DEVICE_NAMES else "0x%x" % dt)
+        f.add("StackSize", str(int(d["StackSize"])))
+        f.add("DeviceExtension", _hexaddr(_ptr(d["DeviceExtension"])))
+        f.add("AlignmentRequirement", "0x%x" % int(d["AlignmentRequirement"]))
+        if doe_flags:
+            f.add("DeviceObjectExtension->ExtensionFlags", _hex_flags(doe_flags, DOE_FLAGS, 8))
+        return f.render()
+
+
+class DriverObjectPrinter:
+    def __init__(self, val):
+        self.val = val
+
+    def to_string(self):
+        return _guard("DRIVER_OBJECT", self.val, self._render)
+
+    def _render(self):
+        d = self.val
+        name = unicode_string_text(d["DriverName"], lengths=False)
+        f = _Fields("DRIVER_OBJECT %s" % _plain_name(name))
+        t = int(d["Type"])
+        f.add("Type", "%s (%d)" % (IO_TYPES[t], t) if t == 4 else "%d (not IO_TYPE_DRIVER!)" % t)
+        f.add("DriverName", name)
+        f.add("Flags", _hex_flags(d["Flags"], DRVO_FLAGS, 8))
+        devices, dev, seen = [], d["DeviceObject"], 0
+        while _ptr(dev) and seen < 32:
+            devices.append(device_text(dev))
+            dev = dev.dereference()["NextDevice"]
+            seen += 1
+        f.add("DeviceObject", "{%s}" % ", ".join(devices) if devices else "0x0 (no devices)")
+        start = _ptr(d["DriverStart"])
+        module = _module_stem(start) if start else None
+        if module is None and start and _ptr(d["DriverInit"]):
+            entry = symbol_name(_ptr(d["DriverInit"]))
+            module = entry[2] if entry else None
+        f.add("DriverStart", "%s%s" % (_hexaddr(start), " (%s)" % module if module else ""))
+        f.add("DriverSize", "0x%x" % (int(d["DriverSize"]) & 0xFFFFFFFF))
+        ext = d["DriverExtension"]
+        if _ptr(ext):
+            try:
+                f.add("DriverExtension->ServiceKeyName",
+                      unicode_string_text(ext.dereference()["ServiceKeyName"], lengths=False))
+            except (gdb.error, gdb.MemoryError):
+                pass
+        f.add("DriverInit", code_text(d["DriverInit"]))
+        f.add("DriverStartIo", code_text(d["DriverStartIo"]))
+        f.add("DriverUnload", code_text(d["DriverUnload"]))
+        majors = d["MajorFunction"]
+        count = majors.type.strip_typedefs().range()[1] + 1
+        set_, default = [], 0
+        for i in range(count):
+            routine = majors[i]
+            if _ptr(routine) and _routine_name(routine) == DEFAULT_DISPATCH:
+                default += 1
+                continue
+            set_.append("[%02x] %s = %s" % (i, major_name(i), code_text(routine)))
+        text = "{%s}" % ", ".join(set_) if set_ else "{}"
+        if default:
+            text += " (the other %d: %s)" % (default, DEFAULT_DISPATCH) if set_ else " (all %d: %s)" % (
+                default, DEFAULT_DISPATCH)
+        f.add("MajorFunction", text)
+        return f.render()
+
+
+class MdlPrinter:
+    def __init__(self, val):
+        self.val = val
+
+    def to_string(self):
+        return _guard("MDL", self.val, self._render)
+
+    def _render(self):
+        m = self.val
+        start, offset, count = _ptr(m["StartVa"]), int(m["ByteOffset"]) & 0xFFFFFFFF, int(m["ByteCount"]) & 0xFFFFFFFF
+        f = _Fields("MDL: %d bytes at 0x%x" % (count, start + offset))
+        f.add("Next", _hexaddr(_ptr(m["Next"])))
+        f.add("Size", str(int(m["Size"])))
+        f.add("MdlFlags", _hex_flags(int(m["MdlFlags"]) & 0xFFFF, MDL_FLAGS, 4))
+        f.add("Process", _hexaddr(_ptr(m["Process"])))
+        f.add("MappedSystemVa", _hexaddr(_ptr(m["MappedSystemVa"])))
+        f.add("StartVa", _hexaddr(start))
+        f.add("ByteCount", str(count))
+        f.add("ByteOffset", "0x%x" % offset)
+        return f.render()
+
+
+class _Subprinter(gdb.printing.SubPrettyPrinter):
+    def __init__(self, name, type_names, factory):
+        super().__init__(name)
+        self.type_names = frozenset(type_names)
+        self.factory = factory
+
+
+class IosimPrettyPrinter(gdb.printing.PrettyPrinter):
+    """Looks a value's type up by name at every level of its typedef chain, so NTSTATUS
+    (a typedef of LONG) is found as well as IRP (a typedef of struct _IRP)."""
+
+    def __init__(self):
+        super().__init__("iosim", [])
+        self.subprinters = [
+            _Subprinter("UNICODE_STRING", ["UNICODE_STRING", "_UNICODE_STRING"], UnicodeStringPrinter),
+            _Subprinter("ANSI_STRING", ["ANSI_STRING", "STRING", "_STRING", "OEM_STRING"], AnsiStringPrinter),
+            _Subprinter("NTSTATUS", ["NTSTATUS"], NtStatusPrinter),
+            _Subprinter("BOOLEAN", ["BOOLEAN"], BooleanPrinter),
+            _Subprinter("KPROCESSOR_MODE", ["KPROCESSOR_MODE"], ModePrinter),
+            _Subprinter("KIRQL", ["KIRQL"], KirqlPrinter),
+            _Subprinter("IRP", ["IRP", "_IRP"], IrpPrinter),
+            _Subprinter("IO_STACK_LOCATION", ["IO_STACK_LOCATION", "_IO_STACK_LOCATION"], StackLocationPrinter),
+            _Subprinter("DEVICE_OBJECT", ["DEVICE_OBJECT", "_DEVICE_OBJECT"], DeviceObjectPrinter),
+            _Subprinter("DRIVER_OBJECT", ["DRIVER_OBJECT", "_DRIVER_OBJECT"], DriverObjectPrinter),
+            _Subprinter("MDL", ["MDL", "_MDL"], MdlPrinter),
+        ]
+
+    def __call__(self, val):
+        t = val.type
+        for _ in range(16):  # typedef chains are short; the bound guards against cycles
+            t = t.unqualified()
+            names = {t.name, t.tag} - {None}
+            for sp in self.subprinters:
+                if sp.enabled and names & sp.type_names:
+                    # A typedef name alone (NTSTATUS, BOOLEAN) must stay an integer underneath,
+                    # a struct name must be a struct: guards against unrelated same-named types.
+                    target = t.strip_typedefs()
+                    if sp.factory in (NtStatusPrinter, BooleanPrinter, ModePrinter, KirqlPrinter):
+                        if target.code not in (gdb.TYPE_CODE_INT, gdb.TYPE_CODE_CHAR, gdb.TYPE_CODE_BOOL):
+                            continue
+                    elif target.code != gdb.TYPE_CODE_STRUCT:
+                        continue
+                    return sp.factory(val)
+            if t.code != gdb.TYPE_CODE_TYPEDEF:
+                return None
+            t = t.target()
+        return None
+
+
+# ---------------------------------------------------------------------------------------
+# Calling iosim_inspect in the inferior
+# ---------------------------------------------------------------------------------------
+
+def _c_literal(text):
+    out = ['"']
+    for b in text.encode("utf-8"):
+        c = chr(b)
+        if c in '"\\':
+            out.append("\\" + c)
+        elif 0x20 <= b < 0x7F:
+            out.append(c)
+        else:
+            out.append("\\%03o" % b)  # octal: never swallows the next character
+    out.append('"')
+    return "".join(out)
+
+
+class _TemporarySetting:
+    def __init__(self, name, value):
+        self.name, self.value, self.old = name, value, None
+
+    def __enter__(self):
+        try:
+            self.old = gdb.parameter(self.name)
+        except (gdb.error, RuntimeError):
+            self.old = None
+        try:
+            gdb.execute("set %s %s" % (self.name, self.value), to_string=True)
+        except gdb.error:
+            self.old = None
+        return self
+
+    def __exit__(self, *exc):
+        if self.old is None:
+            return False
+        old = self.old
+        if isinstance(old, bool):
+            old = "on" if old else "off"
+        try:
+            gdb.execute("set %s %s" % (self.name, old), to_string=True)
+        except gdb.error:
+            pass
+        return False
+
+
+def _require_process():
+    inferior = gdb.selected_inferior()
+    if inferior is None or inferior.pid == 0:
+        raise gdb.GdbError("iosim is not running: 'run' it and stop somewhere (a breakpoint) first.")
+
+
+def inspect(command_line):
+    """Runs iosim_inspect(command_line) in the stopped iosim process; returns its text."""
+    _require_process()
+    try:
+        gdb.parse_and_eval("iosim_inspect")
+    except gdb.error:
+        raise gdb.GdbError("iosim_inspect() is not in this process (libiosim_io is not loaded yet, or this build "
+                           "predates it). 'p *Irp' and the other pretty-printers work without it.")
+    call = "((const char *(*)(const char *))iosim_inspect)(%s)" % _c_literal(command_line)
+    language = "c" if _frame_language() not in ("c", "c++") else None
+    saved = _selected_frame()
+    try:
+        # If iosim_inspect itself faults, come back to where we were instead of stopping in it.
+        with _TemporarySetting("unwindonsignal", "on"):
+            if language:
+                with _TemporarySetting("language", language):
+                    result = gdb.parse_and_eval(call)
+            else:
+                result = gdb.parse_and_eval(call)
+        if _ptr(result) == 0:
+            return "(iosim_inspect returned NULL)\n"
+        return result.string("utf-8", "replace")
+    except gdb.error as e:
+        raise gdb.GdbError("calling iosim_inspect(%s) failed: %s" % (_c_literal(command_line), e))
+    finally:
+        _reselect(saved)
+
+
+def _selected_frame():
+    try:
+        return gdb.selected_frame()
+    except gdb.error:
+        return None
+
+
+def _reselect(frame):
+    """Selects `frame` again after a call into the inferior. gdb forgets, across an inferior
+    call, that it had hidden an inlined function starting at the stop address (a breakpoint on
+    a dispatch routine whose first line is IoGetCurrentIrpStackLocation): the inlined frame
+    then shows up as #0 and becomes the selected frame, so 'p DeviceObject' or 'finish' would
+    no longer mean the dispatch routine. Selecting the frame the user had keeps them right."""
+    if frame is None:
+        return
+    try:
+        if frame.is_valid() and frame != gdb.selected_frame():
+            frame.select()
+    except (gdb.error, RuntimeError):
+        pass
+
+
+def _frame_language():
+    try:
+        frame = gdb.selected_frame()
+        lang = frame.language() if hasattr(frame, "language") else None
+        if lang is None:
+            sal = frame.find_sal()
+            name = sal.symtab.filename if sal and sal.symtab else ""
+            return "c++" if name.endswith((".cpp", ".cc", ".cxx")) else ("c" if name.endswith(".c") else None)
+        return lang
+    except (gdb.error, RuntimeError):
+        return None
+
+
+def _write(text):
+    gdb.write(text if text.endswith("\n") else text + "\n")
+
+
+def _frame_variable(names):
+    """(value, name, frame) for the first of `names` visible in the selected frame or, failing
+    that, the nearest older frame that has one (say, after a DbgBreakPoint's SIGTRAP)."""
+    try:
+        frame = gdb.selected_frame()
+    except gdb.error:
+        return None
+    level = 0
+    while frame is not None and level < 64:
+        try:
+            block = frame.block()
+        except RuntimeError:
+            block = None
+        if block is not None:
+            for name in names:
+                try:
+                    value = frame.read_var(name)
+                except ValueError:
+                    continue
+                except gdb.error:
+                    continue
+                if value.is_optimized_out:
+                    continue
+                return value, name, frame
+        frame = frame.older()
+        level += 1
+    return None
+
+
+def _address_of(value):
+    """An address from a pointer, an integer, or an object (its address)."""
+    t = value.type.strip_typedefs()
+    if t.code == gdb.TYPE_CODE_STRUCT:
+        if value.address is None:
+            raise gdb.GdbError("that object is not in the iosim process's memory")
+        return _ptr(value.address)
+    if t.code == gdb.TYPE_CODE_REF or t.code == gdb.TYPE_CODE_RVALUE_REF:
+        return _address_of(value.referenced_value())
+    if t.code in (gdb.TYPE_CODE_PTR, gdb.TYPE_CODE_INT, gdb.TYPE_CODE_ENUM, gdb.TYPE_CODE_CHAR):
+        return _ptr(value)
+    raise gdb.GdbError("expected a pointer or an address, got a value of type %s" % value.type)
+
+
+def _default_object(names, what):
+    found = _frame_variable(names)
+    if found is None:
+        raise gdb.GdbError("no %s given, and no variable named %s in this frame or the frames that called it."
+                           % (what, " or ".join(names)))
+    value, name, frame = found
+    if frame != gdb.selected_frame():
+        fn = frame.name() or "??"
+        gdb.write("(using %s from %s)\n" % (name, fn))
+    return _address_of(value)
+
+
+def _split_flags(arg):
+    """'DeviceObject->DriverObject 2' -> ('DeviceObject->DriverObject', '2')."""
+    parts = arg.rsplit(None, 1)
+    if len(parts) == 2 and re.fullmatch(r"(0[xX][0-9A-Fa-f]+|\d+)", parts[1]):
+        return parts[0].strip(), parts[1]
+    return arg.strip(), None
+
+
+def _object_argument(arg):
+    """A namespace path or a bare name is passed through; anything gdb can evaluate to a
+    pointer or an object becomes its address."""
+    if arg.startswith("\\") or arg.startswith("/"):
+        return arg
+    try:
+        value = gdb.parse_and_eval(arg)
+    except gdb.error:
+        return arg  # not an expression here: a name, for iosim_inspect to resolve
+    t = value.type.strip_typedefs()
+    if t.code in (gdb.TYPE_CODE_FUNC,):
+        return arg
+    try:
+        return "0x%x" % _address_of(value)
+    except gdb.GdbError:
+        return arg
+
+
+class IrpCommand(gdb.Command):
+    """Show an IRP as iosim sees it (WinDbg's !irp): its number, every stack location and its history.
+
+Usage: irp [EXPRESSION]
+
+EXPRESSION is an IRP pointer or address (Irp, pIrp, 0x5555556052e0, *Irp).
+Without one, uses the variable Irp, pIrp or irp of the selected frame (or of the nearest
+frame that called it). The text comes from iosim_inspect("!irp <address>") in the iosim
+process, the same text the iosim shell prints. For the raw structure: p *Irp, p/r *Irp."""
+
+    def __init__(self):
+        super().__init__("irp", gdb.COMMAND_DATA, gdb.COMPLETE_EXPRESSION)
+
+    def invoke(self, arg, from_tty):
+        self.dont_repeat()
+        _require_process()
+        arg = arg.strip()
+        if arg:
+            addr = _address_of(gdb.parse_and_eval(arg))
+        else:
+            addr = _default_object(["Irp", "pIrp", "irp", "PIrp", "pirp"], "IRP")
+        _write(inspect("!irp 0x%x" % addr))
+
+
+class DevstackCommand(gdb.Command):
+    """Show the device stack a device belongs to (WinDbg's !devstack), top device first.
+
+Usage: devstack [EXPRESSION | \\Device\\Name]
+
+EXPRESSION is a DEVICE_OBJECT pointer or address; a name starting with a backslash is
+looked up in iosim's object namespace. Without an argument, uses the variable
+DeviceObject, pDevObj, DevObj, pDeviceObject or device of the selected frame (or of the
+nearest frame that called it). The text comes from iosim_inspect("!devstack ...")."""
+
+    def __init__(self):
+        super().__init__("devstack", gdb.COMMAND_DATA, gdb.COMPLETE_EXPRESSION)
+
+    def invoke(self, arg, from_tty):
+        self.dont_repeat()
+        _require_process()
+        arg = arg.strip()
+        if arg:
+            target = _object_argument(arg)
+        else:
+            target = "0x%x" % _default_object(
+                ["DeviceObject", "pDevObj", "DevObj", "pDeviceObject", "Fdo", "device"], "device")
+        _write(inspect("!devstack %s" % target))
+
+
+class DrvobjCommand(gdb.Command):
+    """Show a driver object (WinDbg's !drvobj): its devices and, with flag 2, its dispatch routines.
+
+Usage: drvobj NAME | \\Driver\\Name | EXPRESSION [FLAGS]
+
+NAME is the service name (hello) or the object name (\\Driver\\hello); EXPRESSION a
+DRIVER_OBJECT pointer (DriverObject, DeviceObject->DriverObject). FLAGS as in WinDbg:
+1 lists the device objects, 2 the dispatch routines (drvobj hello 2).
+Without an argument, uses the variable DriverObject of the selected frame.
+The text comes from iosim_inspect("!drvobj ...")."""
+
+    def __init__(self):
+        super().__init__("drvobj", gdb.COMMAND_DATA, gdb.COMPLETE_EXPRESSION)
+
+    def invoke(self, arg, from_tty):
+        self.dont_repeat()
+        _require_process()
+        arg = arg.strip()
+        target, flags = _split_flags(arg) if arg else ("", None)
+        if not target:
+            target = "0x%x" % _default_object(["DriverObject", "pDriverObject", "DrvObj", "driver"], "driver")
+        else:
+            target = _object_argument(target)
+        _write(inspect("!drvobj %s%s" % (target, " " + flags if flags else "")))
+
+
+class ObjectCommand(gdb.Command):
+    """Show an object directory or object in iosim's namespace (WinDbg's !object).
+
+Usage: object [PATH | EXPRESSION]
+
+PATH is a namespace path: \\, \\Device, \\Driver, \\GLOBAL??, \\Device\\IosimHello; the
+default is the root, \\. EXPRESSION is an object's address (a DEVICE_OBJECT pointer, ...).
+The text comes from iosim_inspect("!object ...")."""
+
+    def __init__(self):
+        super().__init__("object", gdb.COMMAND_DATA, gdb.COMPLETE_EXPRESSION)
+
+    def invoke(self, arg, from_tty):
+        self.dont_repeat()
+        _require_process()
+        arg = arg.strip()
+        _write(inspect("!object %s" % (_object_argument(arg) if arg else "\\")))
+
+
+class InspectCommand(gdb.Command):
+    """Run any iosim inspection command in the stopped iosim process and print its text.
+
+Usage: iosim-inspect COMMAND-LINE
+Example: iosim-inspect !irp 0x5555556052e0
+         iosim-inspect !object \\GLOBAL??
+
+The line is passed unchanged to iosim_inspect() in libiosim_io (irp, devstack, drvobj and
+object are shortcuts that fill in addresses from gdb expressions)."""
+
+    def __init__(self):
+        super().__init__("iosim-inspect", gdb.COMMAND_DATA)
+
+    def invoke(self, arg, from_tty):
+        self.dont_repeat()
+        _require_process()
+        if not arg.strip():
+            raise gdb.GdbError("usage: iosim-inspect COMMAND-LINE, for example: iosim-inspect !object \\Device")
+        _write(inspect(arg.strip()))
+
+
+def _status_argument(arg):
+    arg = arg.strip()
+    if re.fullmatch(r"STATUS_\w+", arg):
+        value = STATUS.value(arg)
+        if value is not None:
+            return value, True
+    return int(gdb.parse_and_eval(arg)) & 0xFFFFFFFF, False
+
+
+class NtstatusCommand(gdb.Command):
+    """Name an NTSTATUS value, or give the value of a status name.
+
+Usage: ntstatus EXPRESSION | STATUS_NAME
+Examples: ntstatus status          -> STATUS_SUCCESS (0x00000000)
+          ntstatus 0xC0000010      -> STATUS_INVALID_DEVICE_REQUEST (0xC0000010)
+          ntstatus Irp->IoStatus.Status
+          ntstatus STATUS_PENDING  -> STATUS_PENDING = 0x00000103
+
+NTSTATUS is a typedef of LONG, so gdb prints a status held in a LONG, an int or a
+register as a number; this names it. $ntstatus(EXPRESSION) does the same in expressions
+(printf "%s\\n", $ntstatus($rax)). Names come from shim/common/ntstatus.h."""
+
+    def __init__(self):
+        super().__init__("ntstatus", gdb.COMMAND_DATA, gdb.COMPLETE_EXPRESSION)
+
+    def invoke(self, arg, from_tty):
+        if not arg.strip():
+            raise gdb.GdbError("usage: ntstatus EXPRESSION | STATUS_NAME")
+        value, by_name = _status_argument(arg)
+        if by_name:
+            _write("%s = 0x%08X" % (arg.strip(), value))
+            return
+        value_name = STATUS.name(value)
+        severity = ["success", "informational", "warning", "error"][value >> 30]
+        _write("%s, %s%s" % (status_text(value), severity,
+                             "" if value_name else " (no name in ntstatus.h)"))
+
+
+class NtstatusFunction(gdb.Function):
+    """$ntstatus(VALUE) - the name of an NTSTATUS value: "STATUS_SUCCESS (0x00000000)"."""
+
+    def __init__(self):
+        super().__init__("ntstatus")
+
+    def invoke(self, value):
+        return status_text(int(value))
+
+
+# ---------------------------------------------------------------------------------------
+# Registration (idempotent: loading this file twice, by -x and by auto-load, is harmless)
+# ---------------------------------------------------------------------------------------
+
+def register():
+    gdb.printing.register_pretty_printer(None, IosimPrettyPrinter(), replace=True)
+    IrpCommand()
+    DevstackCommand()
+    DrvobjCommand()
+    ObjectCommand()
+    InspectCommand()
+    NtstatusCommand()
+    NtstatusFunction()
+    # Driver and app modules are built with -fshort-wchar: their wchar_t (WCHAR, L"...")
+    # is UTF-16, which gdb would otherwise read as UTF-32.
+    try:
+        gdb.execute("set target-wide-charset UTF-16", to_string=True)
+    except gdb.error:
+        pass
+
+
+register()
