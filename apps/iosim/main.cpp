@@ -8,7 +8,11 @@
 // Exit codes: see exit_codes.h and docs/iosim-command.md.
 #include <CLI/CLI.hpp>
 
+#include <sys/personality.h>
+#include <unistd.h>
+
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <optional>
 
@@ -22,8 +26,27 @@
 
 using namespace iosim::cli;
 
+namespace {
+
+// Apps print addresses (the seeds print their buffers' addresses, drivers print MDL
+// addresses), and those land in the trace. Address-space randomisation would make two runs
+// of the same scenario differ, so iosim runs itself once more with it turned off
+// (IOSIM_KEEP_ASLR=1 keeps it; under gdb it is already off).
+void run_without_aslr(char** argv)
+{
+    int persona = personality(0xffffffff);
+    if (persona == -1 || (persona & ADDR_NO_RANDOMIZE) != 0 || std::getenv("IOSIM_KEEP_ASLR") != nullptr)
+        return;
+    if (personality(static_cast<unsigned long>(persona | ADDR_NO_RANDOMIZE)) == -1)
+        return;
+    execv("/proc/self/exe", argv);  // on failure, carry on with randomisation
+}
+
+}  // namespace
+
 int main(int argc, char** argv)
 {
+    run_without_aslr(argv);
     CLI::App app{"iosim - a simulator of the Windows NT kernel I/O subsystem, for teaching.\n"
                  "With no command, runs the guided tour.",
                  "iosim"};

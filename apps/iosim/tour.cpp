@@ -113,6 +113,20 @@ std::vector<Step> steps()
              unload(m, c, "kbuffer");
              return ok;
          }},
+        {"Direct I/O through an MDL",
+         "On a DO_DIRECT_IO device the I/O manager does not copy the caller's buffer: it\n"
+         "describes the caller's pages with an MDL (Irp->MdlAddress), and the driver gets a\n"
+         "system address for them with MmGetSystemAddressForMdlSafe. MmGetMdlVirtualAddress\n"
+         "is the app's own buffer address; an empty transfer has no MDL. (In this version the\n"
+         "system address is the app's address too; simulated physical pages and a second\n"
+         "mapping come with iosim's memory model.) (seed 000, section 10)",
+         [](Machine& m, Console& c) {
+             if (!load(m, c, "direct", "direct.sys"))
+                 return false;
+             bool ok = run_app(m, c, "direct_client.exe");
+             unload(m, c, "direct");
+             return ok;
+         }},
         {"A filter in the device stack",
          "A filter driver attaches a device of its own on top of \\Device\\IosimHello. Now every\n"
          "request to that name reaches the filter first (the stack has 2 layers, so each IRP\n"

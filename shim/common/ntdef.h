@@ -49,8 +49,17 @@ typedef const UNICODE_STRING *PCUNICODE_STRING;
 #define UNICODE_STRING_MAX_BYTES ((USHORT)65534)
 #define UNICODE_STRING_MAX_CHARS (32767)
 
-/* Static initialisers, as in the WDK (the literal must be a wide string literal). */
+/* Static initialisers, as in the WDK (the literal must be a string literal). In C++ the
+ * literal is const, so the buffer pointer is cast, as the WDK's C++ form does. */
+#ifdef __cplusplus
+extern "C++" {
+template <typename T>
+inline T *iosim_constant_string_buffer(const T *s) { return const_cast<T *>(s); }
+}
+#define RTL_CONSTANT_STRING(s) { sizeof(s) - sizeof((s)[0]), sizeof(s), iosim_constant_string_buffer(s) }
+#else
 #define RTL_CONSTANT_STRING(s) { sizeof(s) - sizeof((s)[0]), sizeof(s), (s) }
+#endif
 #define DECLARE_CONST_UNICODE_STRING(_var, _string) \
     const WCHAR _var##_buffer[] = _string;          \
     const UNICODE_STRING _var = { sizeof(_string) - sizeof(WCHAR), sizeof(_string), (PWCH)_var##_buffer }
