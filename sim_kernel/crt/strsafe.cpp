@@ -5,12 +5,15 @@
 // On Windows both families are inline functions in their headers; iosim exports them
 // from libiosim_kernel instead, so a module's reference resolves when it loads. Both
 // families share one set of templates over the character type (char, or WCHAR, which
-// is char16_t here) that report ok / truncated / invalid; thin extern "C" wrappers map
-// that to the HRESULT or NTSTATUS each header documents. Formatting goes through
-// iosim_vsnprintf_win / iosim_vsnwprintf_win (Windows printf rules); whether those
-// return C99-style lengths or Microsoft-style -1 on overflow, the result is checked the
-// same way here: the last character of the buffer is forced to NUL and a result that
-// did not fit is reported as truncation.
+// is char16_t here) that work in characters and report ok / truncated / invalid. The
+// extern "C" functions are stamped out by one macro, STRSAFE_FUNCTIONS, once per family
+// (HRESULT or NTSTATUS), size unit (Cch or Cb) and character type (A or W): each turns
+// its sizes into characters and maps the outcome to the HRESULT or NTSTATUS its header
+// documents. Formatting goes through iosim_vsnprintf_win / iosim_vsnwprintf_win
+// (Windows printf rules, picked by CharTraits); whether those return C99-style lengths
+// or Microsoft-style -1 on overflow, the result is checked the same way here: the last
+// character of the buffer is forced to NUL and a result that did not fit is reported as
+// truncation.
 
 #include "nt.h"
 
@@ -83,8 +86,14 @@ template <class C> Outcome cat_n(C *dest, size_t cch, const C *src, size_t max_s
     return copy_into(dest + used, cch - used, src, max_src);
 }
 
-int format(char *buf, size_t cch, const char *fmt, va_list ap) { return iosim_vsnprintf_win(buf, cch, fmt, ap); }
-int format(WCHAR *buf, size_t cch, const WCHAR *fmt, va_list ap) { return iosim_vsnwprintf_win(buf, cch, fmt, ap); }
+// The formatting call for each character type.
+template <class C> struct CharTraits;
+template <> struct CharTraits<char> {
+    static int vformat(char *buf, size_t cch, const char *fmt, va_list ap) { return iosim_vsnprintf_win(buf, cch, fmt, ap); }
+};
+template <> struct CharTraits<WCHAR> {
+    static int vformat(WCHAR *buf, size_t cch, const WCHAR *fmt, va_list ap) { return iosim_vsnwprintf_win(buf, cch, fmt, ap); }
+};
 
 template <class C> Outcome vprintf_into(C *dest, size_t cch, const C *fmt, va_list ap)
 {
@@ -93,15 +102,18 @@ template <class C> Outcome vprintf_into(C *dest, size_t cch, const C *fmt, va_li
             dest[0] = C(0);
         return Outcome::invalid;
     }
-    int written = format(dest, cch, fmt, ap);
+    int written = CharTraits<C>::vformat(dest, cch, fmt, ap);
     dest[cch - 1] = C(0);
     if (written < 0 || static_cast<size_t>(written) >= cch)
         return Outcome::truncated;
     return Outcome::ok;
 }
 
-template <class C> Outcome length_of(const C *s, size_t cch_max, size_t *out)
+// Length of s in units of Unit bytes (1: characters; sizeof(C): bytes), looking at no more
+// than max_units of them.
+template <size_t Unit, class C> Outcome length_of(const C *s, size_t max_units, size_t *out)
 {
+    size_t cch_max = max_units / Unit;
     size_t n = (s == nullptr || cch_max > kMaxCch) ? cch_max : bounded_length(s, cch_max);
     if (s == nullptr || cch_max > kMaxCch || n == cch_max) {
         if (out != nullptr)
@@ -109,36 +121,16 @@ template <class C> Outcome length_of(const C *s, size_t cch_max, size_t *out)
         return Outcome::invalid;
     }
     if (out != nullptr)
-        *out = n;
+        *out = n * Unit;
     return Outcome::ok;
 }
 
-HRESULT to_hresult(Outcome o)
+template <class R> R pick(Outcome o, R ok, R truncated, R invalid)
 {
-    switch (o) {
-    case Outcome::ok:
-        return S_OK;
-    case Outcome::truncated:
-        return STRSAFE_E_INSUFFICIENT_BUFFER;
-    default:
-        return STRSAFE_E_INVALID_PARAMETER;
-    }
+    return o == Outcome::ok ? ok : o == Outcome::truncated ? truncated : invalid;
 }
-
-NTSTATUS to_ntstatus(Outcome o)
-{
-    switch (o) {
-    case Outcome::ok:
-        return STATUS_SUCCESS;
-    case Outcome::truncated:
-        return STATUS_BUFFER_OVERFLOW;
-    default:
-        return STATUS_INVALID_PARAMETER;
-    }
-}
-
-// Byte counts to character counts; the Cb forms of the W functions use whole WCHARs.
-constexpr size_t wcch(size_t cb) { return cb / sizeof(WCHAR); }
+HRESULT to_hresult(Outcome o) { return pick<HRESULT>(o, S_OK, STRSAFE_E_INSUFFICIENT_BUFFER, STRSAFE_E_INVALID_PARAMETER); }
+NTSTATUS to_ntstatus(Outcome o) { return pick<NTSTATUS>(o, STATUS_SUCCESS, STATUS_BUFFER_OVERFLOW, STATUS_INVALID_PARAMETER); }
 
 // ---- UNICODE_STRING helpers ----
 bool valid_unicode_string(PCUNICODE_STRING s)
@@ -174,7 +166,7 @@ NTSTATUS unicode_vprintf(PUNICODE_STRING dest, const WCHAR *fmt, va_list ap)
         return STATUS_INVALID_PARAMETER;
     size_t capacity = dest->MaximumLength / sizeof(WCHAR);
     std::vector<WCHAR> tmp(capacity + 1);
-    int written = format(tmp.data(), tmp.size(), fmt, ap);
+    int written = CharTraits<WCHAR>::vformat(tmp.data(), tmp.size(), fmt, ap);
     tmp[capacity] = WCHAR(0);
     size_t n = bounded_length(tmp.data(), capacity);
     bool truncated = written < 0 || static_cast<size_t>(written) > capacity;
@@ -190,141 +182,43 @@ NTSTATUS unicode_vprintf(PUNICODE_STRING dest, const WCHAR *fmt, va_list ap)
 
 extern "C" {
 
-// ===================== strsafe.h (HRESULT) =====================
+// STRSAFE_FUNCTIONS defines PFX{Copy,CopyN,Cat,CatN,VPrintf,Printf,Length}SFX for one
+// family (API / APIV: its calling conventions and result type; MAP: Outcome to that
+// result), one size unit (PFX ends in Cch or Cb; U is the bytes a size counts: 1, or
+// sizeof(WCHAR) for the Cb forms of the W functions) and one character type C (SFX A or
+// W). Sizes and the N functions' limits are divided by U into characters; the Copy and
+// Cat functions without N stop at the source's NUL or at STRSAFE_MAX_CCH characters.
+#define STRSAFE_FUNCTIONS(API, APIV, MAP, PFX, SFX, C, U)                                                                \
+    API PFX##Copy##SFX(C *d, size_t size, const C *s) { return MAP(copy_n(d, size / (U), s, kMaxCch)); }                 \
+    API PFX##CopyN##SFX(C *d, size_t size, const C *s, size_t n) { return MAP(copy_n(d, size / (U), s, n / (U))); }      \
+    API PFX##Cat##SFX(C *d, size_t size, const C *s) { return MAP(cat_n(d, size / (U), s, kMaxCch)); }                   \
+    API PFX##CatN##SFX(C *d, size_t size, const C *s, size_t n) { return MAP(cat_n(d, size / (U), s, n / (U))); }        \
+    API PFX##VPrintf##SFX(C *d, size_t size, const C *f, va_list ap) { return MAP(vprintf_into(d, size / (U), f, ap)); } \
+    API PFX##Length##SFX(const C *s, size_t size_max, size_t *out) { return MAP(length_of<(U)>(s, size_max, out)); }     \
+    APIV PFX##Printf##SFX(C *d, size_t size, const C *f, ...)                                                            \
+    {                                                                                                                    \
+        va_list ap;                                                                                                      \
+        va_start(ap, f);                                                                                                 \
+        auto result = MAP(vprintf_into(d, size / (U), f, ap));                                                           \
+        va_end(ap);                                                                                                      \
+        return result;                                                                                                   \
+    }
 
-HRESULT WINAPI StringCchCopyA(STRSAFE_LPSTR d, size_t cch, STRSAFE_LPCSTR s) { return to_hresult(copy_n(d, cch, s, kMaxCch)); }
-HRESULT WINAPI StringCchCopyW(STRSAFE_LPWSTR d, size_t cch, STRSAFE_LPCWSTR s) { return to_hresult(copy_n(d, cch, s, kMaxCch)); }
-HRESULT WINAPI StringCchCopyNA(STRSAFE_LPSTR d, size_t cch, STRSAFE_PCNZCH s, size_t n) { return to_hresult(copy_n(d, cch, s, n)); }
-HRESULT WINAPI StringCchCopyNW(STRSAFE_LPWSTR d, size_t cch, STRSAFE_PCNZWCH s, size_t n) { return to_hresult(copy_n(d, cch, s, n)); }
-HRESULT WINAPI StringCchCatA(STRSAFE_LPSTR d, size_t cch, STRSAFE_LPCSTR s) { return to_hresult(cat_n(d, cch, s, kMaxCch)); }
-HRESULT WINAPI StringCchCatW(STRSAFE_LPWSTR d, size_t cch, STRSAFE_LPCWSTR s) { return to_hresult(cat_n(d, cch, s, kMaxCch)); }
-HRESULT WINAPI StringCchCatNA(STRSAFE_LPSTR d, size_t cch, STRSAFE_PCNZCH s, size_t n) { return to_hresult(cat_n(d, cch, s, n)); }
-HRESULT WINAPI StringCchCatNW(STRSAFE_LPWSTR d, size_t cch, STRSAFE_PCNZWCH s, size_t n) { return to_hresult(cat_n(d, cch, s, n)); }
-HRESULT WINAPI StringCchVPrintfA(STRSAFE_LPSTR d, size_t cch, STRSAFE_LPCSTR f, va_list ap) { return to_hresult(vprintf_into(d, cch, f, ap)); }
-HRESULT WINAPI StringCchVPrintfW(STRSAFE_LPWSTR d, size_t cch, STRSAFE_LPCWSTR f, va_list ap) { return to_hresult(vprintf_into(d, cch, f, ap)); }
-HRESULT WINAPI StringCchLengthA(STRSAFE_PCNZCH s, size_t max, size_t *out) { return to_hresult(length_of(s, max, out)); }
-HRESULT WINAPI StringCchLengthW(STRSAFE_PCNZWCH s, size_t max, size_t *out) { return to_hresult(length_of(s, max, out)); }
+// One family: the Cch and Cb forms of its A and W functions.
+#define STRSAFE_FAMILY(API, APIV, MAP, PFX)                           \
+    STRSAFE_FUNCTIONS(API, APIV, MAP, PFX##Cch, A, char, 1)           \
+    STRSAFE_FUNCTIONS(API, APIV, MAP, PFX##Cch, W, WCHAR, 1)          \
+    STRSAFE_FUNCTIONS(API, APIV, MAP, PFX##Cb, A, char, sizeof(char)) \
+    STRSAFE_FUNCTIONS(API, APIV, MAP, PFX##Cb, W, WCHAR, sizeof(WCHAR))
 
-HRESULT WINAPIV StringCchPrintfA(STRSAFE_LPSTR d, size_t cch, STRSAFE_LPCSTR f, ...)
-{
-    va_list ap;
-    va_start(ap, f);
-    HRESULT hr = to_hresult(vprintf_into(d, cch, f, ap));
-    va_end(ap);
-    return hr;
-}
-HRESULT WINAPIV StringCchPrintfW(STRSAFE_LPWSTR d, size_t cch, STRSAFE_LPCWSTR f, ...)
-{
-    va_list ap;
-    va_start(ap, f);
-    HRESULT hr = to_hresult(vprintf_into(d, cch, f, ap));
-    va_end(ap);
-    return hr;
-}
+// strsafe.h: StringCch* / StringCb*, HRESULT.
+STRSAFE_FAMILY(STRSAFEAPI, STRSAFEAPIV, to_hresult, String)
 
-HRESULT WINAPI StringCbCopyA(STRSAFE_LPSTR d, size_t cb, STRSAFE_LPCSTR s) { return to_hresult(copy_n(d, cb, s, kMaxCch)); }
-HRESULT WINAPI StringCbCopyW(STRSAFE_LPWSTR d, size_t cb, STRSAFE_LPCWSTR s) { return to_hresult(copy_n(d, wcch(cb), s, kMaxCch)); }
-HRESULT WINAPI StringCbCopyNA(STRSAFE_LPSTR d, size_t cb, STRSAFE_PCNZCH s, size_t n) { return to_hresult(copy_n(d, cb, s, n)); }
-HRESULT WINAPI StringCbCopyNW(STRSAFE_LPWSTR d, size_t cb, STRSAFE_PCNZWCH s, size_t n) { return to_hresult(copy_n(d, wcch(cb), s, wcch(n))); }
-HRESULT WINAPI StringCbCatA(STRSAFE_LPSTR d, size_t cb, STRSAFE_LPCSTR s) { return to_hresult(cat_n(d, cb, s, kMaxCch)); }
-HRESULT WINAPI StringCbCatW(STRSAFE_LPWSTR d, size_t cb, STRSAFE_LPCWSTR s) { return to_hresult(cat_n(d, wcch(cb), s, kMaxCch)); }
-HRESULT WINAPI StringCbCatNA(STRSAFE_LPSTR d, size_t cb, STRSAFE_PCNZCH s, size_t n) { return to_hresult(cat_n(d, cb, s, n)); }
-HRESULT WINAPI StringCbCatNW(STRSAFE_LPWSTR d, size_t cb, STRSAFE_PCNZWCH s, size_t n) { return to_hresult(cat_n(d, wcch(cb), s, wcch(n))); }
-HRESULT WINAPI StringCbVPrintfA(STRSAFE_LPSTR d, size_t cb, STRSAFE_LPCSTR f, va_list ap) { return to_hresult(vprintf_into(d, cb, f, ap)); }
-HRESULT WINAPI StringCbVPrintfW(STRSAFE_LPWSTR d, size_t cb, STRSAFE_LPCWSTR f, va_list ap) { return to_hresult(vprintf_into(d, wcch(cb), f, ap)); }
-HRESULT WINAPI StringCbLengthA(STRSAFE_PCNZCH s, size_t cb_max, size_t *out) { return to_hresult(length_of(s, cb_max, out)); }
-HRESULT WINAPI StringCbLengthW(STRSAFE_PCNZWCH s, size_t cb_max, size_t *out)
-{
-    HRESULT hr = to_hresult(length_of(s, wcch(cb_max), out));
-    if (out != nullptr)
-        *out *= sizeof(WCHAR);
-    return hr;
-}
+// ntstrsafe.h: RtlStringCch* / RtlStringCb*, NTSTATUS.
+STRSAFE_FAMILY(NTSTRSAFEDDI, NTSTRSAFEVAPI, to_ntstatus, RtlString)
 
-HRESULT WINAPIV StringCbPrintfA(STRSAFE_LPSTR d, size_t cb, STRSAFE_LPCSTR f, ...)
-{
-    va_list ap;
-    va_start(ap, f);
-    HRESULT hr = to_hresult(vprintf_into(d, cb, f, ap));
-    va_end(ap);
-    return hr;
-}
-HRESULT WINAPIV StringCbPrintfW(STRSAFE_LPWSTR d, size_t cb, STRSAFE_LPCWSTR f, ...)
-{
-    va_list ap;
-    va_start(ap, f);
-    HRESULT hr = to_hresult(vprintf_into(d, wcch(cb), f, ap));
-    va_end(ap);
-    return hr;
-}
-
-// ===================== ntstrsafe.h (NTSTATUS) =====================
-
-NTSTATUS NTAPI RtlStringCchCopyA(NTSTRSAFE_PSTR d, size_t cch, NTSTRSAFE_PCSTR s) { return to_ntstatus(copy_n(d, cch, s, kMaxCch)); }
-NTSTATUS NTAPI RtlStringCchCopyW(NTSTRSAFE_PWSTR d, size_t cch, NTSTRSAFE_PCWSTR s) { return to_ntstatus(copy_n(d, cch, s, kMaxCch)); }
-NTSTATUS NTAPI RtlStringCchCopyNA(NTSTRSAFE_PSTR d, size_t cch, NTSTRSAFE_PCSTR s, size_t n) { return to_ntstatus(copy_n(d, cch, s, n)); }
-NTSTATUS NTAPI RtlStringCchCopyNW(NTSTRSAFE_PWSTR d, size_t cch, NTSTRSAFE_PCWSTR s, size_t n) { return to_ntstatus(copy_n(d, cch, s, n)); }
-NTSTATUS NTAPI RtlStringCchCatA(NTSTRSAFE_PSTR d, size_t cch, NTSTRSAFE_PCSTR s) { return to_ntstatus(cat_n(d, cch, s, kMaxCch)); }
-NTSTATUS NTAPI RtlStringCchCatW(NTSTRSAFE_PWSTR d, size_t cch, NTSTRSAFE_PCWSTR s) { return to_ntstatus(cat_n(d, cch, s, kMaxCch)); }
-NTSTATUS NTAPI RtlStringCchCatNA(NTSTRSAFE_PSTR d, size_t cch, NTSTRSAFE_PCSTR s, size_t n) { return to_ntstatus(cat_n(d, cch, s, n)); }
-NTSTATUS NTAPI RtlStringCchCatNW(NTSTRSAFE_PWSTR d, size_t cch, NTSTRSAFE_PCWSTR s, size_t n) { return to_ntstatus(cat_n(d, cch, s, n)); }
-NTSTATUS NTAPI RtlStringCchVPrintfA(NTSTRSAFE_PSTR d, size_t cch, NTSTRSAFE_PCSTR f, va_list ap) { return to_ntstatus(vprintf_into(d, cch, f, ap)); }
-NTSTATUS NTAPI RtlStringCchVPrintfW(NTSTRSAFE_PWSTR d, size_t cch, NTSTRSAFE_PCWSTR f, va_list ap) { return to_ntstatus(vprintf_into(d, cch, f, ap)); }
-NTSTATUS NTAPI RtlStringCchLengthA(NTSTRSAFE_PCSTR s, size_t max, size_t *out) { return to_ntstatus(length_of(s, max, out)); }
-NTSTATUS NTAPI RtlStringCchLengthW(NTSTRSAFE_PCWSTR s, size_t max, size_t *out) { return to_ntstatus(length_of(s, max, out)); }
-
-NTSTATUS __cdecl RtlStringCchPrintfA(NTSTRSAFE_PSTR d, size_t cch, NTSTRSAFE_PCSTR f, ...)
-{
-    va_list ap;
-    va_start(ap, f);
-    NTSTATUS st = to_ntstatus(vprintf_into(d, cch, f, ap));
-    va_end(ap);
-    return st;
-}
-NTSTATUS __cdecl RtlStringCchPrintfW(NTSTRSAFE_PWSTR d, size_t cch, NTSTRSAFE_PCWSTR f, ...)
-{
-    va_list ap;
-    va_start(ap, f);
-    NTSTATUS st = to_ntstatus(vprintf_into(d, cch, f, ap));
-    va_end(ap);
-    return st;
-}
-
-NTSTATUS NTAPI RtlStringCbCopyA(NTSTRSAFE_PSTR d, size_t cb, NTSTRSAFE_PCSTR s) { return to_ntstatus(copy_n(d, cb, s, kMaxCch)); }
-NTSTATUS NTAPI RtlStringCbCopyW(NTSTRSAFE_PWSTR d, size_t cb, NTSTRSAFE_PCWSTR s) { return to_ntstatus(copy_n(d, wcch(cb), s, kMaxCch)); }
-NTSTATUS NTAPI RtlStringCbCopyNA(NTSTRSAFE_PSTR d, size_t cb, NTSTRSAFE_PCSTR s, size_t n) { return to_ntstatus(copy_n(d, cb, s, n)); }
-NTSTATUS NTAPI RtlStringCbCopyNW(NTSTRSAFE_PWSTR d, size_t cb, NTSTRSAFE_PCWSTR s, size_t n) { return to_ntstatus(copy_n(d, wcch(cb), s, wcch(n))); }
-NTSTATUS NTAPI RtlStringCbCatA(NTSTRSAFE_PSTR d, size_t cb, NTSTRSAFE_PCSTR s) { return to_ntstatus(cat_n(d, cb, s, kMaxCch)); }
-NTSTATUS NTAPI RtlStringCbCatW(NTSTRSAFE_PWSTR d, size_t cb, NTSTRSAFE_PCWSTR s) { return to_ntstatus(cat_n(d, wcch(cb), s, kMaxCch)); }
-NTSTATUS NTAPI RtlStringCbCatNA(NTSTRSAFE_PSTR d, size_t cb, NTSTRSAFE_PCSTR s, size_t n) { return to_ntstatus(cat_n(d, cb, s, n)); }
-NTSTATUS NTAPI RtlStringCbCatNW(NTSTRSAFE_PWSTR d, size_t cb, NTSTRSAFE_PCWSTR s, size_t n) { return to_ntstatus(cat_n(d, wcch(cb), s, wcch(n))); }
-NTSTATUS NTAPI RtlStringCbVPrintfA(NTSTRSAFE_PSTR d, size_t cb, NTSTRSAFE_PCSTR f, va_list ap) { return to_ntstatus(vprintf_into(d, cb, f, ap)); }
-NTSTATUS NTAPI RtlStringCbVPrintfW(NTSTRSAFE_PWSTR d, size_t cb, NTSTRSAFE_PCWSTR f, va_list ap) { return to_ntstatus(vprintf_into(d, wcch(cb), f, ap)); }
-NTSTATUS NTAPI RtlStringCbLengthA(NTSTRSAFE_PCSTR s, size_t cb_max, size_t *out) { return to_ntstatus(length_of(s, cb_max, out)); }
-NTSTATUS NTAPI RtlStringCbLengthW(NTSTRSAFE_PCWSTR s, size_t cb_max, size_t *out)
-{
-    NTSTATUS st = to_ntstatus(length_of(s, wcch(cb_max), out));
-    if (out != nullptr)
-        *out *= sizeof(WCHAR);
-    return st;
-}
-
-NTSTATUS __cdecl RtlStringCbPrintfA(NTSTRSAFE_PSTR d, size_t cb, NTSTRSAFE_PCSTR f, ...)
-{
-    va_list ap;
-    va_start(ap, f);
-    NTSTATUS st = to_ntstatus(vprintf_into(d, cb, f, ap));
-    va_end(ap);
-    return st;
-}
-NTSTATUS __cdecl RtlStringCbPrintfW(NTSTRSAFE_PWSTR d, size_t cb, NTSTRSAFE_PCWSTR f, ...)
-{
-    va_list ap;
-    va_start(ap, f);
-    NTSTATUS st = to_ntstatus(vprintf_into(d, wcch(cb), f, ap));
-    va_end(ap);
-    return st;
-}
+#undef STRSAFE_FAMILY
+#undef STRSAFE_FUNCTIONS
 
 // ---- counted UNICODE_STRINGs ----
 
