@@ -43,7 +43,6 @@ struct IrpCache {
 thread_local IrpCache t_cache;
 
 IRP* irp_of(void* block) { return reinterpret_cast<IRP*>(static_cast<char*>(block) + kPrivateSize); }
-void* block_of(IRP* irp) { return reinterpret_cast<char*>(irp) - kPrivateSize; }
 
 const char* const kMajorNames[] = {
     "IRP_MJ_CREATE", "IRP_MJ_CREATE_NAMED_PIPE", "IRP_MJ_CLOSE", "IRP_MJ_READ", "IRP_MJ_WRITE",

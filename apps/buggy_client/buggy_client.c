@@ -1,6 +1,6 @@
 /*
- * buggy_client.c - sends the buggy driver the request it mishandles.
- *   buggy_client double-complete
+ * buggy_client.c - sends the buggy driver a request it mishandles.
+ *   buggy_client double-complete | null-pointer
  */
 #include <windows.h>
 #include <stdio.h>
@@ -10,8 +10,13 @@ int main(int argc, char* argv[])
 {
     HANDLE device;
     DWORD bytes = 0;
-    if (argc < 2 || strcmp(argv[1], "double-complete") != 0) {
-        printf("usage: buggy_client double-complete\n");
+    DWORD code;
+    if (argc >= 2 && strcmp(argv[1], "double-complete") == 0)
+        code = IOCTL_BUGGY_DOUBLE_COMPLETE;
+    else if (argc >= 2 && strcmp(argv[1], "null-pointer") == 0)
+        code = IOCTL_BUGGY_NULL_POINTER;
+    else {
+        printf("usage: buggy_client double-complete | null-pointer\n");
         return 2;
     }
     device = CreateFileA("\\\\.\\IosimBuggy", GENERIC_READ | GENERIC_WRITE, 0, NULL, OPEN_EXISTING, 0, NULL);
@@ -19,8 +24,8 @@ int main(int argc, char* argv[])
         printf("cannot open \\\\.\\IosimBuggy: error %lu\n", GetLastError());
         return 1;
     }
-    printf("sending IOCTL_BUGGY_DOUBLE_COMPLETE\n");
-    DeviceIoControl(device, IOCTL_BUGGY_DOUBLE_COMPLETE, NULL, 0, NULL, 0, &bytes, NULL);
+    printf("sending %s\n", argv[1]);
+    DeviceIoControl(device, code, NULL, 0, NULL, 0, &bytes, NULL);
     CloseHandle(device);
     return 0;
 }

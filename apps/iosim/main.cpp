@@ -19,6 +19,7 @@
 #include "exec.h"
 #include "exit_codes.h"
 #include "io_manager.h"
+#include "ke/fault.h"
 #include "run.h"
 #include "shell.h"
 #include "tour.h"
@@ -47,6 +48,7 @@ void run_without_aslr(char** argv)
 int main(int argc, char** argv)
 {
     run_without_aslr(argv);
+    iosim::install_fault_reports();  // a driver's bad pointer: a bug check report, exit 3
     CLI::App app{"iosim - a simulator of the Windows NT kernel I/O subsystem, for teaching.\n"
                  "With no command, runs the guided tour.",
                  "iosim"};

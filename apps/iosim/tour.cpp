@@ -211,10 +211,14 @@ int run_tour(ConsoleOptions options)
                             total, total));
     ok = mistakes_step(options) && ok;
     console.say("\nWhat to try next:\n"
-                "  iosim exec --driver ioctl_buffered.sys ioctl_client.exe    run an app with a driver loaded\n"
-                "  iosim exec --trace-file trace.txt -d hello.sys hello_open.exe   keep the numbered trace\n"
-                "  gdb --args iosim exec -d hello.sys hello_open.exe          break in HelloCreateClose\n"
-                "  docs/getting-started.md: write your own driver and app (find_package(iosim))\n");
+                "  iosim exec -d ioctl_buffered.sys ioctl_client.exe      one app with its driver, every IRP shown\n"
+                "  iosim run scenarios/hello.iosim                        a scenario script, its expectations checked\n"
+                "  iosim shell                                            the same commands, typed (try: step, !irp)\n"
+                "  iosim run --trace flow.mmd --trace-format mermaid scenarios/hello.iosim   the flow as a picture\n"
+                "  iosim exec -d buggy.sys buggy_client.exe null-pointer  a NULL pointer becomes bug check 0x50\n"
+                "  gdb -x build/dev/bin/iosim-gdb.py --args build/dev/bin/iosim exec -d hello.sys hello_open.exe\n"
+                "                                                         then: break HelloCreateClose, run, bt, irp\n"
+                "  docs/getting-started.md: your own driver and app with find_package(iosim)\n");
     return ok ? kOk : kInternalError;
 }
 

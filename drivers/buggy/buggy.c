@@ -9,9 +9,16 @@
  *  2. IOCTL_BUGGY_DOUBLE_COMPLETE completes its IRP twice. After the first
  *     IoCompleteRequest the IRP is no longer the driver's; Windows stops with bug check
  *     MULTIPLE_IRP_COMPLETE_REQUESTS (0x44), and so does iosim, naming this file's line.
+ *  3. IOCTL_BUGGY_NULL_POINTER writes through a pointer it never set: a page fault in
+ *     kernel mode, PAGE_FAULT_IN_NONPAGED_AREA (0x50), naming the line.
  */
 #include <ntddk.h>
 #include "buggy_public.h"
+typedef struct _BUGGY_STATE {
+    ULONG Counter;
+} BUGGY_STATE, *PBUGGY_STATE;
+
+static PBUGGY_STATE g_state; /* never allocated: the mistake behind IOCTL_BUGGY_NULL_POINTER */
 
 static VOID BuggyUnload(PDRIVER_OBJECT DriverObject)
 {
@@ -39,6 +46,13 @@ static NTSTATUS BuggyControl(PDEVICE_OBJECT DeviceObject, PIRP Irp)
         IoCompleteRequest(Irp, IO_NO_INCREMENT);
         DbgPrint("buggy: completed the IRP once... and now again\n");
         IoCompleteRequest(Irp, IO_NO_INCREMENT); /* the second completion: bug check 0x44 */
+        return STATUS_SUCCESS;
+    }
+    if (stack->Parameters.DeviceIoControl.IoControlCode == IOCTL_BUGGY_NULL_POINTER) {
+        g_state->Counter++; /* g_state is NULL: page fault */
+        Irp->IoStatus.Status = STATUS_SUCCESS;
+        Irp->IoStatus.Information = 0;
+        IoCompleteRequest(Irp, IO_NO_INCREMENT);
         return STATUS_SUCCESS;
     }
     Irp->IoStatus.Status = STATUS_INVALID_DEVICE_REQUEST;

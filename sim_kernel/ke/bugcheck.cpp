@@ -65,23 +65,24 @@ std::vector<std::string> irp_history(void* irp)
     return g_irp_formatter(irp);
 }
 
-void bugcheck(ULONG code, ULONG_PTR p1, ULONG_PTR p2, ULONG_PTR p3, ULONG_PTR p4, const void* caller, void* irp,
-              std::string reason)
+BugCheckInfo make_bugcheck_report(ULONG code, const ULONG_PTR (&parameters)[4], const void* caller,
+                                  bool where_is_return_address, void* irp, std::string reason)
 {
     BugCheckInfo info;
     info.code = code;
-    info.parameters[0] = p1;
-    info.parameters[1] = p2;
-    info.parameters[2] = p3;
-    info.parameters[3] = p4;
+    for (int i = 0; i < 4; ++i)
+        info.parameters[i] = parameters[i];
+    ULONG_PTR p1 = parameters[0], p2 = parameters[1], p3 = parameters[2], p4 = parameters[3];
     info.name = bugcheck_name(code);
     info.reason = std::move(reason);
 
     Thread* thread = current_thread();
     if (caller != nullptr) {
-        ldr::SourceLocation where = ldr::symbolize_return_address(caller);
+        ldr::SourceLocation where =
+            where_is_return_address ? ldr::symbolize_return_address(caller) : ldr::symbolize(caller);
         info.driver = where.module;
-        info.location = ldr::describe_call_site(caller);
+        info.location = where_is_return_address ? ldr::describe_call_site(caller)
+                                                : ldr::describe_call_site(static_cast<const char*>(caller) + 1);
     }
     if (info.driver.empty() && thread != nullptr && !thread->driver_calls.empty()) {
         const DriverCall& call = thread->driver_calls.back();
@@ -115,6 +116,14 @@ void bugcheck(ULONG code, ULONG_PTR p1, ULONG_PTR p2, ULONG_PTR p3, ULONG_PTR p4
             report += "    " + line + "\n";
     }
     info.report = std::move(report);
+    return info;
+}
+
+void bugcheck(ULONG code, ULONG_PTR p1, ULONG_PTR p2, ULONG_PTR p3, ULONG_PTR p4, const void* caller, void* irp,
+              std::string reason)
+{
+    const ULONG_PTR parameters[4] = {p1, p2, p3, p4};
+    BugCheckInfo info = make_bugcheck_report(code, parameters, caller, true, irp, std::move(reason));
 
     if (System* sys = System::current()) {
         sys->trace().record(trace::Kind::Finding, 0, fmt::format("BUGCHECK 0x{:X} {}", code, info.name));
