@@ -48,15 +48,10 @@ BOOL transfer(bool write, HANDLE file, LPVOID buffer, DWORD length, LPDWORD tran
     }
     NTSTATUS status = write ? io::write_file(file, buffer, length, offset_ptr, UserMode, iosb)
                             : io::read_file(file, buffer, length, offset_ptr, UserMode, iosb);
-    if (!write && status == STATUS_END_OF_FILE && overlapped == nullptr)
-        return TRUE;
-    if (!NT_ERROR(status) && status != STATUS_PENDING && transferred != nullptr)
-        *transferred = static_cast<DWORD>(iosb->Information);
-    if (!NT_SUCCESS(status) || status == STATUS_PENDING) {
-        set_last_nt_error(status);
-        return FALSE;
-    }
-    return TRUE;
+    TransferResult result = transfer_result(status, iosb->Information, !write && overlapped == nullptr);
+    if (transferred != nullptr)
+        *transferred = static_cast<DWORD>(result.bytes);
+    return result.ok ? TRUE : FALSE;
 }
 
 }  // namespace
@@ -159,13 +154,10 @@ BOOL WINAPI DeviceIoControl(HANDLE hDevice, DWORD dwIoControlCode, LPVOID lpInBu
         lpOverlapped->Internal = STATUS_PENDING;
     NTSTATUS status = io::device_io_control(hDevice, dwIoControlCode, lpInBuffer, nInBufferSize, lpOutBuffer,
                                             nOutBufferSize, false, UserMode, iosb);
-    if (!NT_ERROR(status) && status != STATUS_PENDING && lpBytesReturned != nullptr)
-        *lpBytesReturned = static_cast<DWORD>(iosb->Information);
-    if (!NT_SUCCESS(status) || status == STATUS_PENDING) {
-        set_last_nt_error(status);
-        return FALSE;
-    }
-    return TRUE;
+    TransferResult result = transfer_result(status, iosb->Information, false);
+    if (lpBytesReturned != nullptr)
+        *lpBytesReturned = static_cast<DWORD>(result.bytes);
+    return result.ok ? TRUE : FALSE;
 }
 
 BOOL WINAPI GetFileSizeEx(HANDLE hFile, PLARGE_INTEGER lpFileSize)

@@ -15,6 +15,17 @@ void set_last_error(ULONG error)
 
 void set_last_nt_error(NTSTATUS status) { set_last_error(RtlNtStatusToDosError(status)); }
 
+TransferResult transfer_result(NTSTATUS status, ULONG_PTR information, bool eof_is_success)
+{
+    if (eof_is_success && status == STATUS_END_OF_FILE)
+        return {true, 0};
+    bool completed = status != STATUS_PENDING;
+    TransferResult result{NT_SUCCESS(status) && completed, !NT_ERROR(status) && completed ? information : 0};
+    if (!result.ok)
+        set_last_nt_error(status);  // a warning (STATUS_BUFFER_OVERFLOW) fails with its bytes reported
+    return result;
+}
+
 std::u16string dos_path_to_nt(std::u16string_view path)
 {
     std::u16string p(path);

@@ -16,6 +16,16 @@ namespace iosim::win32 {
 void set_last_nt_error(NTSTATUS status);
 void set_last_error(ULONG error);
 
+// kernel32's view of a read, write or device-control status: whether the call returns TRUE
+// and the byte count it reports (none for an error or a pended request); sets the last
+// error when it returns FALSE. With `eof_is_success` (a synchronous ReadFile), end of file
+// is TRUE with 0 bytes.
+struct TransferResult {
+    bool ok;
+    ULONG_PTR bytes;
+};
+TransferResult transfer_result(NTSTATUS status, ULONG_PTR information, bool eof_is_success);
+
 // "\\.\X" -> "\??\X", "C:\dir" -> "\??\C:\dir", ... (RtlDosPathNameToNtPathName).
 std::u16string dos_path_to_nt(std::u16string_view path);
 

@@ -2,7 +2,7 @@
 //
 // Each request is the system service kernel32 calls (NtCreateFile, NtReadFile,
 // NtWriteFile, NtDeviceIoControlFile, NtClose: io_api.h), made in the handle's process,
-// and then turned into the Win32 result with kernel32's rules (win32/fileapi.cpp): FALSE
+// and then turned into the Win32 result with kernel32's rules (win32::transfer_result): FALSE
 // and GetLastError() = RtlNtStatusToDosError(status) on failure, the byte count unless
 // the status is an error, TRUE with 0 bytes for a synchronous read at end of file. So a
 // script sees both sides: the NTSTATUS the driver's completion produced and what the app
@@ -39,15 +39,9 @@ private:
 // kernel32's view of a read/write/ioctl status: (TRUE/FALSE, bytes reported).
 void win32_result(LastRequest& last, NTSTATUS status, ULONG_PTR information, bool eof_is_success)
 {
-    if (eof_is_success && status == STATUS_END_OF_FILE) {
-        last.win32_ok = true;
-        last.bytes = 0;
-    } else {
-        last.win32_ok = NT_SUCCESS(status) && status != STATUS_PENDING;
-        last.bytes = !NT_ERROR(status) && status != STATUS_PENDING ? information : 0;
-    }
-    if (!last.win32_ok)
-        win32::set_last_nt_error(status);
+    win32::TransferResult result = win32::transfer_result(status, information, eof_is_success);
+    last.win32_ok = result.ok;
+    last.bytes = result.bytes;
     last.last_error = current_thread()->last_error;
 }
 
