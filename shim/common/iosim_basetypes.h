@@ -263,6 +263,19 @@ typedef struct _SINGLE_LIST_ENTRY {
 #define LOBYTE(w) ((BYTE)(((DWORD_PTR)(w)) & 0xff))
 #define HIBYTE(w) ((BYTE)((((DWORD_PTR)(w)) >> 8) & 0xff))
 
+/* A full memory barrier. ThreadSanitizer does not model __atomic_thread_fence (and GCC warns
+ * about it under -fsanitize=thread), so a TSan build uses the older builtin. */
+#if defined(__SANITIZE_THREAD__)
+#define IOSIM_FULL_BARRIER() __sync_synchronize()
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define IOSIM_FULL_BARRIER() __sync_synchronize()
+#endif
+#endif
+#ifndef IOSIM_FULL_BARRIER
+#define IOSIM_FULL_BARRIER() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#endif
+
 /* Text macros for explicitly wide literals (TEXT/_T live in tchar.h / windows.h). */
 #define __IOSIM_L(x) L##x
 #define _L_IOSIM(x) __IOSIM_L(x)

@@ -242,8 +242,8 @@ void KeUnstackDetachProcess(PVOID ApcState);
 #define InterlockedExchangePointer(p, v) ((PVOID)__atomic_exchange_n((PVOID volatile *)(p), (PVOID)(v), __ATOMIC_SEQ_CST))
 #define InterlockedCompareExchangePointer(p, x, c) \
     ((PVOID)__sync_val_compare_and_swap((PVOID volatile *)(p), (PVOID)(c), (PVOID)(x)))
-#define KeMemoryBarrier() __atomic_thread_fence(__ATOMIC_SEQ_CST)
-#define MemoryBarrier() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#define KeMemoryBarrier() IOSIM_FULL_BARRIER()
+#define MemoryBarrier() IOSIM_FULL_BARRIER()
 #define YieldProcessor() ((void)0)
 
 IOSIM_END_DECLS

@@ -193,7 +193,7 @@ typedef RTL_CRITICAL_SECTION CRITICAL_SECTION, *PCRITICAL_SECTION, *LPCRITICAL_S
 #define InterlockedExchangePointer(p, v) ((PVOID)__atomic_exchange_n((PVOID volatile *)(p), (PVOID)(v), __ATOMIC_SEQ_CST))
 #define InterlockedCompareExchangePointer(p, x, c) \
     ((PVOID)__sync_val_compare_and_swap((PVOID volatile *)(p), (PVOID)(c), (PVOID)(x)))
-#define MemoryBarrier() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#define MemoryBarrier() IOSIM_FULL_BARRIER()
 #define YieldProcessor() ((void)0)
 #endif
 
