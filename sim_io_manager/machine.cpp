@@ -10,6 +10,7 @@
 #include "io_manager.h"
 #include "kd/debug_print.h"
 #include "ldr/module.h"
+#include "ps/user_thread.h"
 #include "request.h"
 #include "win32/scm.h"
 #include "win32/win32.h"
@@ -153,15 +154,26 @@ Machine::AppResult Machine::run_app(const std::string& module, const std::vector
     char* envp = nullptr;  // an empty environment block
     char16_t* wenvp = nullptr;
     int code = 0;
+    image->process = process;  // the image's globals and literals are this process's memory
     {
-        ThreadSwitch in_app(system_->main_thread(process));
+        // The app's main thread runs on a host thread whose stack is in the process's
+        // user space (ps/user_thread.h): its stack arrays are user memory like its heap.
+        Thread* main_thread = system_->main_thread(process);
+        ThreadSwitch in_app(main_thread);
         try {
-            if (wide_entry != nullptr)
-                code = reinterpret_cast<WideMain>(wide_entry)(static_cast<int>(wargv.size() - 1), wargv.data(), &wenvp);
-            else
-                code = reinterpret_cast<NarrowMain>(narrow_entry)(static_cast<int>(argv.size() - 1), argv.data(), &envp);
-        } catch (const win32::AppExit& exit) {
-            code = static_cast<int>(exit.code);
+            run_on_user_stack(process, [&] {
+                ThreadSwitch on_app_thread(main_thread);
+                try {
+                    if (wide_entry != nullptr)
+                        code = reinterpret_cast<WideMain>(wide_entry)(static_cast<int>(wargv.size() - 1), wargv.data(),
+                                                                      &wenvp);
+                    else
+                        code = reinterpret_cast<NarrowMain>(narrow_entry)(static_cast<int>(argv.size() - 1), argv.data(),
+                                                                          &envp);
+                } catch (const win32::AppExit& exit) {
+                    code = static_cast<int>(exit.code);
+                }
+            });
         } catch (...) {
             // A bug check (the machine is now dead, so closing the process's handles runs
             // no driver code) or an unexpected error: release the process and the image.

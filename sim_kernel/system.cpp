@@ -17,6 +17,8 @@ System* System::current() { return g_current; }
 System::System(Options options)
 {
     g_current = this;
+    memory_ = std::make_unique<mm::MemoryManager>();
+    mm::set_current(memory_.get());
     trace_.set_enabled(options.trace);
     namespace_ = std::make_unique<ob::ObjectNamespace>();
     system_process_ = create_process("System");
@@ -42,10 +44,14 @@ System::~System()
     for (Thread* thread : threads)
         ob::dereference(thread);
     for (Process* process : processes)
+        memory_->destroy_process_memory(process);
+    for (Process* process : processes)
         ob::dereference(process);
     namespace_.reset();
     if (g_current == this)
         g_current = nullptr;
+    if (mm::current() == memory_.get())
+        mm::set_current(nullptr);
 }
 
 Process* System::create_process(std::string image_name)
@@ -56,7 +62,10 @@ Process* System::create_process(std::string image_name)
         pid = next_id_;
         next_id_ += 4;
     }
+    bool user = system_process_ != nullptr;  // the first process is System: no user space
     auto* process = ob::create_object_of<Process>(process_type(), pid, std::move(image_name));
+    if (user)
+        memory_->create_process_memory(process);
     {
         std::lock_guard guard(lock_);
         processes_.push_back(process);
@@ -113,6 +122,7 @@ void System::reap_process(Process* process)
     }
     for (Thread* thread : dead)
         ob::dereference(thread);
+    memory_->destroy_process_memory(process);
     ob::dereference(process);
 }
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "ex/pool.h"
+#include "mm/memory_manager.h"
 #include "nt.h"
 #include "ob/namespace.h"
 #include "ps/process.h"
@@ -48,6 +49,7 @@ public:
     ob::ObjectNamespace& ns() { return *namespace_; }
     trace::Trace& trace() { return trace_; }
     ex::PoolTracker& pool() { return pool_; }
+    mm::MemoryManager& memory() { return *memory_; }
 
     Process* system_process() const { return system_process_; }
     Thread* system_thread() const { return system_thread_; }
@@ -79,6 +81,8 @@ public:
 private:
     static Thread* first_thread_of(const std::vector<Thread*>& threads, Process* process);
 
+    // Declared first: destroyed last, after every process and pool block is gone.
+    std::unique_ptr<mm::MemoryManager> memory_;
     std::unique_ptr<ob::ObjectNamespace> namespace_;
     trace::Trace trace_;
     ex::PoolTracker pool_;

@@ -31,7 +31,9 @@ IOSIM_BEGIN_DECLS
 typedef struct _KTHREAD *PKTHREAD, *PRKTHREAD;
 typedef struct _ETHREAD *PETHREAD;
 typedef struct _KPROCESS *PKPROCESS, *PRKPROCESS;
-typedef struct _EPROCESS *PEPROCESS;
+/* As in wdm.h, a PEPROCESS is a pointer to the same structure as a PKPROCESS, so
+ * KeStackAttachProcess(eprocess, ...) compiles in C++ too. */
+typedef struct _KPROCESS *PEPROCESS;
 typedef ULONG_PTR KSPIN_LOCK, *PKSPIN_LOCK;
 
 typedef struct _DISPATCHER_HEADER {
@@ -220,8 +222,18 @@ KPRIORITY KeSetPriorityThread(PKTHREAD Thread, KPRIORITY Priority);
 KPRIORITY KeQueryPriorityThread(PKTHREAD Thread);
 void KeEnterCriticalRegion(void);
 void KeLeaveCriticalRegion(void);
-void KeStackAttachProcess(PRKPROCESS Process, PVOID ApcState);
-void KeUnstackDetachProcess(PVOID ApcState);
+/* KAPC_STATE: the saved "which process am I attached to" of KeStackAttachProcess. */
+typedef struct _KAPC_STATE {
+    LIST_ENTRY ApcListHead[2];
+    struct _KPROCESS *Process;
+    UCHAR InProgressFlags;
+    BOOLEAN KernelApcPending;
+    BOOLEAN UserApcPendingAll;
+} KAPC_STATE, *PKAPC_STATE, *PRKAPC_STATE;
+void KeStackAttachProcess(PRKPROCESS Process, PRKAPC_STATE ApcState);
+void KeUnstackDetachProcess(PRKAPC_STATE ApcState);
+void KeAttachProcess(PRKPROCESS Process);
+void KeDetachProcess(void);
 
 /* Interlocked: compiler builtins, sequentially consistent like the Windows versions. */
 #define InterlockedIncrement(p) ((LONG)__atomic_add_fetch((volatile LONG *)(p), 1, __ATOMIC_SEQ_CST))

@@ -12,6 +12,8 @@
 
 IOSIM_BEGIN_DECLS
 
+#include "iosim_pageprot.h"
+
 #define PAGE_SIZE 0x1000
 #define PAGE_SHIFT 12L
 #define BYTE_OFFSET(Va) ((ULONG)((LONG_PTR)(Va) & (PAGE_SIZE - 1)))
@@ -29,7 +31,7 @@ typedef struct _MDL {
     struct _MDL *Next;
     CSHORT Size;
     CSHORT MdlFlags;
-    struct _EPROCESS *Process;
+    struct _KPROCESS *Process;
     PVOID MappedSystemVa;
     PVOID StartVa;
     ULONG ByteCount;

@@ -33,5 +33,7 @@
 #include "km_mm.h"
 #include "km_io.h"
 #include "km_ob_ps.h"
+#include "km_pnp.h"
+#include "iosim_seh.h"
 
 #endif /* IOSIM_WDM_H */

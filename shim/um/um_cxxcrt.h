@@ -80,9 +80,34 @@ static inline wchar_t *iosim_um_wmemchr(const wchar_t *s, wchar_t c, size_t n)
 #endif
 #endif
 
+
+/* ---- the C heap of an app: its process heap ----
+ * malloc and friends in app code allocate from the simulated process's heap, in its
+ * user address space (sim_kernel/mm/user_heap.h), so a buffer an app passes to
+ * DeviceIoControl really belongs to its process. free() of a block glibc made (strdup)
+ * still works: iosim_free hands blocks it does not own back to the host. */
+#if !defined(IOSIM_IMPLEMENTATION)
+IOSIM_BEGIN_DECLS
+void *iosim_malloc(size_t size);
+void *iosim_calloc(size_t count, size_t size);
+void *iosim_realloc(void *block, size_t size);
+void iosim_free(void *block);
+size_t iosim_msize(void *block);
+IOSIM_END_DECLS
+#define malloc iosim_malloc
+#define calloc iosim_calloc
+#define realloc iosim_realloc
+#define free iosim_free
+#define _msize iosim_msize
+#endif
+
 #if defined(__cplusplus) && !defined(IOSIM_IMPLEMENTATION)
 extern "C++" {
 namespace std {
+using ::iosim_malloc;
+using ::iosim_calloc;
+using ::iosim_realloc;
+using ::iosim_free;
 using ::iosim_fflush;
 using ::iosim_fgets;
 using ::iosim_fprintf;

@@ -13,5 +13,7 @@
 namespace iosim {
 
 void install_fault_reports();
+// Gives the calling host thread its own signal stack (every thread running simulated code).
+void install_fault_stack();
 
 }  // namespace iosim

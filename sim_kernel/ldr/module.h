@@ -24,6 +24,7 @@ struct Module {
     void* handle = nullptr;  // dlopen handle
     uintptr_t base = 0;      // load address
     std::vector<std::string> imports;  // undefined symbols it binds to
+    void* process = nullptr;  // app modules: the iosim::Process running it (its globals are that process's memory)
 };
 
 struct LoadError {

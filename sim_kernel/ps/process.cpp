@@ -1,6 +1,8 @@
 // process.cpp - process and thread objects, and the per-host-thread current thread.
 #include "ps/process.h"
 
+#include "mm/memory_manager.h"
+
 namespace iosim {
 
 namespace {
@@ -26,12 +28,38 @@ ob::ObjectType& process_type() { return g_process_type; }
 ob::ObjectType& thread_type() { return g_thread_type; }
 
 Thread* current_thread() { return t_current; }
-Process* current_process() { return t_current != nullptr ? t_current->process() : nullptr; }
+Process* current_process()
+{
+    if (t_current == nullptr)
+        return nullptr;
+    return t_current->attached_process != nullptr ? t_current->attached_process : t_current->process();
+}
 
-void ps::set_current_thread(Thread* thread) { t_current = thread; }
+// The address space follows the current thread's process (NT: KiSwapProcess on a
+// context switch to a thread of another process).
+void ps::switch_address_space()
+{
+    if (mm::MemoryManager* memory = mm::current())
+        memory->activate(current_process());
+}
 
-ThreadSwitch::ThreadSwitch(Thread* thread) : previous_(t_current) { t_current = thread; }
-ThreadSwitch::~ThreadSwitch() { t_current = previous_; }
+void ps::set_current_thread(Thread* thread)
+{
+    t_current = thread;
+    switch_address_space();
+}
+
+ThreadSwitch::ThreadSwitch(Thread* thread) : previous_(t_current)
+{
+    t_current = thread;
+    ps::switch_address_space();
+}
+
+ThreadSwitch::~ThreadSwitch()
+{
+    t_current = previous_;
+    ps::switch_address_space();
+}
 
 DriverCallScope::DriverCallScope(const char* what, const void* routine, void* irp)
 {

@@ -25,6 +25,9 @@
 namespace iosim {
 
 class Thread;
+namespace mm {
+struct ProcessMemory;
+}
 
 // Console of a simulated process: what its stdin holds, where its stdout goes.
 struct Console {
@@ -50,6 +53,10 @@ public:
         exited_ = true;
         exit_code_ = code;
     }
+
+    // Its user address space and heaps (nullptr for the System process). Owned by the
+    // memory manager (mm/memory_manager.h).
+    mm::ProcessMemory* memory = nullptr;
 
     // Opaque per-subsystem data (the Win32 layer keeps its SCM handles here).
     void* win32_data = nullptr;
@@ -79,6 +86,8 @@ public:
     Process* process() const { return process_; }
 
     KIRQL irql = 0;
+    // KeStackAttachProcess: the process whose address space the thread runs in meanwhile.
+    Process* attached_process = nullptr;
     ULONG last_error = 0;  // Win32 GetLastError
     std::vector<DriverCall> driver_calls;
 
@@ -117,6 +126,8 @@ public:
 
 namespace ps {
 void set_current_thread(Thread* thread);
+// Makes the current process's user space the visible one (after a thread switch or an attach).
+void switch_address_space();
 }
 
 }  // namespace iosim

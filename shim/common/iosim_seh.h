@@ -1,0 +1,3 @@
+#ifndef IOSIM_SEH_H
+#define IOSIM_SEH_H
+#endif

@@ -1,0 +1,3 @@
+#ifndef IOSIM_KM_PNP_H
+#define IOSIM_KM_PNP_H
+#endif
