@@ -9,7 +9,10 @@
 // would see.
 #include <fmt/format.h>
 
+#include <cstring>
+
 #include "io_api.h"
+#include "mm/memory_manager.h"
 #include "lang/lexer.h"
 #include "lang/names.h"
 #include "lang/session_impl.h"
@@ -34,6 +37,43 @@ public:
 private:
     Session::Impl& impl_;
     ThreadSwitch in_process_;
+};
+
+// A request's buffer in the requesting process's user space (its heap), as an app's own
+// buffer would be: the driver sees the address the app would, direct I/O maps its frames,
+// and METHOD_NEITHER code touching it from another process's context faults. Create it
+// inside the RequestScope (the process's pages are visible there) and let it go before.
+class UserBuffer {
+public:
+    UserBuffer(Process* process, size_t size, std::string_view initial = {}) : process_(process), size_(size)
+    {
+        if (size_ == 0)
+            return;
+        if (process_->memory != nullptr)
+            data_ = static_cast<char*>(process_->memory->heap->allocate(size_, true));
+        if (data_ == nullptr) {
+            host_.assign(size_, '\0');
+            data_ = host_.data();
+        }
+        std::memcpy(data_, initial.data(), std::min(initial.size(), size_));
+    }
+    ~UserBuffer()
+    {
+        if (data_ != nullptr && host_.empty())
+            process_->memory->heap->free(data_);
+    }
+    UserBuffer(const UserBuffer&) = delete;
+    UserBuffer& operator=(const UserBuffer&) = delete;
+
+    char* data() { return data_; }
+    size_t size() const { return size_; }
+    std::string contents(size_t n) const { return data_ != nullptr ? std::string(data_, std::min(n, size_)) : std::string(); }
+
+private:
+    Process* process_;
+    size_t size_;
+    char* data_ = nullptr;
+    std::string host_;  // fallback when the process has no user space
 };
 
 // kernel32's view of a read/write/ioctl status: (TRUE/FALSE, bytes reported).
@@ -176,18 +216,19 @@ Outcome Session::Impl::do_read(const Command& command)
     if (var == nullptr)
         return failure;
     begin_request(command, fmt::format("ReadFile on {}", command.variable));
-    std::string buffer(command.number, '\0');
     IO_STATUS_BLOCK iosb{};
     LARGE_INTEGER offset{};
     offset.QuadPart = static_cast<LONGLONG>(command.offset.value_or(0));
     {
-        RequestScope scope(*this, processes[var->process].process);
+        Process* process = processes[var->process].process;
+        RequestScope scope(*this, process);
+        UserBuffer buffer(process, command.number);
         NTSTATUS status = io::read_file(var->handle, buffer.data(), static_cast<ULONG>(buffer.size()),
                                         command.offset ? &offset : nullptr, UserMode, &iosb);
         last.status = static_cast<uint32_t>(status);
         win32_result(last, status, iosb.Information, !command.offset);
+        last.data = buffer.contents(*last.bytes);
     }
-    last.data = buffer.substr(0, std::min<uint64_t>(*last.bytes, buffer.size()));
     show_request_result(command.offset ? fmt::format("ReadFile({}, {} bytes at offset {})", command.variable,
                                                      command.number, *command.offset)
                                        : fmt::format("ReadFile({}, {} bytes)", command.variable, command.number));
@@ -201,20 +242,22 @@ Outcome Session::Impl::do_write(const Command& command)
     if (var == nullptr)
         return failure;
     begin_request(command, fmt::format("WriteFile on {}", command.variable));
-    std::string buffer = *command.data;
+    const std::string& data = *command.data;
     IO_STATUS_BLOCK iosb{};
     LARGE_INTEGER offset{};
     offset.QuadPart = static_cast<LONGLONG>(command.offset.value_or(0));
     {
-        RequestScope scope(*this, processes[var->process].process);
+        Process* process = processes[var->process].process;
+        RequestScope scope(*this, process);
+        UserBuffer buffer(process, data.size(), data);
         NTSTATUS status = io::write_file(var->handle, buffer.data(), static_cast<ULONG>(buffer.size()),
                                          command.offset ? &offset : nullptr, UserMode, &iosb);
         last.status = static_cast<uint32_t>(status);
         win32_result(last, status, iosb.Information, false);
     }
     show_request_result(command.offset ? fmt::format("WriteFile({}, {} bytes at offset {})", command.variable,
-                                                     buffer.size(), *command.offset)
-                                       : fmt::format("WriteFile({}, {} bytes)", command.variable, buffer.size()));
+                                                     data.size(), *command.offset)
+                                       : fmt::format("WriteFile({}, {} bytes)", command.variable, data.size()));
     return Outcome::Ok;
 }
 
@@ -226,25 +269,27 @@ Outcome Session::Impl::do_ioctl(const Command& command)
         return failure;
     uint32_t code = static_cast<uint32_t>(command.number);
     begin_request(command, fmt::format("DeviceIoControl {:#010x} on {}", code, command.variable));
-    std::string input = command.data.value_or("");
-    std::string output(command.out_length.value_or(0), '\0');
+    std::string input_data = command.data.value_or("");
+    size_t output_length = command.out_length.value_or(0);
     IO_STATUS_BLOCK iosb{};
     {
-        RequestScope scope(*this, processes[var->process].process);
-        NTSTATUS status = io::device_io_control(var->handle, code, input.empty() ? nullptr : input.data(),
-                                                static_cast<ULONG>(input.size()),
-                                                output.empty() ? nullptr : output.data(),
-                                                static_cast<ULONG>(output.size()), false, UserMode, &iosb);
+        Process* process = processes[var->process].process;
+        RequestScope scope(*this, process);
+        UserBuffer input(process, input_data.size(), input_data);
+        UserBuffer output(process, output_length);
+        NTSTATUS status = io::device_io_control(var->handle, code, input.data(), static_cast<ULONG>(input.size()),
+                                                output.data(), static_cast<ULONG>(output.size()), false, UserMode,
+                                                &iosb);
         last.status = static_cast<uint32_t>(status);
         win32_result(last, status, iosb.Information, false);
+        last.data = output.contents(*last.bytes);
     }
-    last.data = output.substr(0, std::min<uint64_t>(*last.bytes, output.size()));
     static const char* methods[] = {"METHOD_BUFFERED", "METHOD_IN_DIRECT", "METHOD_OUT_DIRECT", "METHOD_NEITHER"};
     static const char* accesses[] = {"FILE_ANY_ACCESS", "FILE_READ_ACCESS", "FILE_WRITE_ACCESS",
                                      "FILE_READ_ACCESS|FILE_WRITE_ACCESS"};
     line("ioctl", fmt::format("code {:#010x} = CTL_CODE({:#x}, {:#x}, {}, {}), input {} byte(s), output {} byte(s)",
                               code, code >> 16, (code >> 2) & 0xFFF, methods[code & 3], accesses[(code >> 14) & 3],
-                              input.size(), output.size()));
+                              input_data.size(), output_length));
     show_request_result(fmt::format("DeviceIoControl({}, {:#010x})", command.variable, code));
     return Outcome::Ok;
 }
