@@ -1,0 +1,508 @@
+// scheduler.cpp - the baton, the seeded choice of the next context, simulated time, timers
+// and per-CPU DPC queues.
+//
+// Locking: one mutex (lock_) guards all scheduler state; it is never held while driver
+// code runs (DPC routines, thread bodies). A context waits for the baton on its own
+// condition variable under lock_, so handing over is "set next->go_, notify, wait for
+// own go_" in one critical section.
+#include "ke/scheduler.h"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "ke/bugcheck.h"
+#include "ke/dispatcher.h"
+#include "ps/process.h"
+
+namespace iosim::ke {
+
+namespace {
+thread_local Context* t_context = nullptr;
+
+struct Start {
+    Scheduler* scheduler;
+    Context* context;
+};
+}  // namespace
+
+Scheduler::Scheduler(Options options) : options_(std::move(options)), random_(options_.seed)
+{
+    if (options_.cpus == 0)
+        options_.cpus = 1;
+    for (unsigned i = 0; i < options_.cpus; ++i)
+        dpc_queues_.push_back(std::make_unique<boost::asio::io_context>());
+}
+
+Scheduler::~Scheduler()
+{
+    std::vector<Context*> spawned;
+    {
+        std::unique_lock lock(lock_);
+        tearing_down_ = true;
+        for (auto& context : contexts_) {
+            if (context->state_ != Context::State::Done && !context->adopted_) {
+                context->abort_ = true;
+                context->cv_.notify_one();
+            }
+            if (!context->adopted_)
+                spawned.push_back(context.get());
+        }
+    }
+    for (Context* context : spawned)
+        if (!context->joined_)
+            pthread_join(context->host_, nullptr);
+    if (t_context != nullptr && t_context->adopted_)
+        t_context = nullptr;
+}
+
+Context* Scheduler::current() { return t_context; }
+
+void Scheduler::trace(const std::string& text)
+{
+    if (options_.trace)
+        options_.trace(now_, cpu_, text);
+}
+
+Context* Scheduler::adopt(std::string name)
+{
+    std::unique_lock lock(lock_);
+    auto owned = std::make_unique<Context>();
+    Context* context = owned.get();
+    context->id_ = next_id_++;
+    context->name_ = std::move(name);
+    context->adopted_ = true;
+    context->host_ = pthread_self();
+    context->done_.Type = kThread;
+    contexts_.push_back(std::move(owned));
+    t_context = context;
+    if (running_ == nullptr) {
+        running_ = context;
+        context->state_ = Context::State::Running;
+        return context;
+    }
+    context->state_ = Context::State::Ready;
+    ready_.push_back(context);
+    context->cv_.wait(lock, [&] { return context->go_ || context->abort_; });
+    if (context->abort_ && !context->go_)
+        throw ContextAbort{};
+    return context;
+}
+
+void* Scheduler::host_main(void* arg)
+{
+    std::unique_ptr<Start> start(static_cast<Start*>(arg));
+    Scheduler* self = start->scheduler;
+    Context* context = start->context;
+    t_context = context;
+    {
+        std::unique_lock lock(self->lock_);
+        context->cv_.wait(lock, [&] { return context->go_ || context->abort_; });
+        if (!context->go_) {
+            context->state_ = Context::State::Done;
+            return nullptr;
+        }
+    }
+    try {
+        context->body_();
+    } catch (const ContextAbort&) {
+        // the run is being torn down
+    } catch (...) {
+        context->error_ = std::current_exception();
+    }
+    std::unique_lock lock(self->lock_);
+    context->state_ = Context::State::Done;
+    context->done_.SignalState = 1;
+    self->wake_satisfied(&context->done_);
+    self->trace(fmt::format("thread {} ({}) ended", context->id_, context->name_));
+    if (!self->tearing_down_ && self->running_ == context)
+        self->schedule_away(lock, true);
+    t_context = nullptr;
+    return nullptr;
+}
+
+Context* Scheduler::spawn(std::string name, std::function<void()> body, void* stack, size_t stack_size)
+{
+    std::unique_lock lock(lock_);
+    auto owned = std::make_unique<Context>();
+    Context* context = owned.get();
+    context->id_ = next_id_++;
+    context->name_ = std::move(name);
+    context->body_ = std::move(body);
+    context->done_.Type = kThread;
+    context->state_ = Context::State::Ready;
+    contexts_.push_back(std::move(owned));
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    if (stack != nullptr)
+        pthread_attr_setstack(&attr, stack, stack_size);
+    int error = pthread_create(&context->host_, &attr, &Scheduler::host_main, new Start{this, context});
+    pthread_attr_destroy(&attr);
+    if (error != 0)
+        throw std::runtime_error("iosim: cannot start a host thread for a simulated thread");
+    ready_.push_back(context);
+    trace(fmt::format("thread {} ({}) created, ready", context->id_, context->name_));
+    return context;
+}
+
+void Scheduler::leave()
+{
+    std::unique_lock lock(lock_);
+    Context* self = t_context;
+    if (self == nullptr || running_ != self)
+        throw std::logic_error("iosim: Scheduler::leave from a context that does not hold the baton");
+    self->state_ = Context::State::Done;
+    self->done_.SignalState = 1;
+    wake_satisfied(&self->done_);
+    schedule_away(lock, true);
+    t_context = nullptr;
+}
+
+Context* Scheduler::pick_ready()
+{
+    if (ready_.empty())
+        return nullptr;
+    size_t index = options_.seed == 0 ? 0 : static_cast<size_t>(random_() % ready_.size());
+    Context* next = ready_[index];
+    ready_.erase(ready_.begin() + static_cast<std::ptrdiff_t>(index));
+    return next;
+}
+
+void Scheduler::hand_baton(Context* next, std::unique_lock<std::mutex>& lock, bool wait_for_return)
+{
+    Context* self = t_context;
+    unsigned cpu = (next->id_ - 1) % options_.cpus;
+    trace(fmt::format("context switch: {} -> {} ({}) on CPU {}",
+                      self != nullptr ? fmt::format("{} ({})", self->id_, self->name_) : std::string("idle"),
+                      next->id_, next->name_, cpu));
+    cpu_ = cpu;
+    running_ = next;
+    next->state_ = Context::State::Running;
+    next->go_ = true;
+    next->cv_.notify_one();
+    if (!wait_for_return || self == nullptr)
+        return;
+    self->go_ = false;
+    self->cv_.wait(lock, [&] { return self->go_ || self->abort_; });
+    if (self->abort_)
+        throw_abort(self);
+}
+
+void Scheduler::throw_abort(Context* self)
+{
+    if (deadlock_ != nullptr && self == deadlock_carrier_) {
+        // The carrier holds the baton again: the run is over, but it may still tear down.
+        deadlock_carrier_ = nullptr;
+        self->abort_ = false;
+        self->state_ = Context::State::Running;
+        running_ = self;
+        std::string text;
+        for (const auto& line : deadlock_->lines)
+            text += "\n  " + line;
+        throw BugCheck(make_bugcheck_report(
+            DRIVER_VERIFIER_DETECTED_VIOLATION, {0x1001, 0, 0, 0}, nullptr, true, nullptr,
+            "Deadlock: every thread is waiting and nothing (no other thread, timer or DPC) can ever wake one of "
+            "them." + text));
+    }
+    throw ContextAbort{};
+}
+
+void Scheduler::yield(const char* why)
+{
+    std::unique_lock lock(lock_);
+    Context* self = t_context;
+    if (self == nullptr || ready_.empty())
+        return;
+    self->state_ = Context::State::Ready;
+    ready_.push_back(self);
+    Context* next = pick_ready();
+    if (next == self) {
+        self->state_ = Context::State::Running;
+        return;
+    }
+    hand_baton(next, lock, true);
+}
+
+bool Scheduler::try_satisfy(Context* context)
+{
+    Context::Wait& wait = context->wait_;
+    if (wait.all) {
+        for (DISPATCHER_HEADER* object : wait.objects)
+            if (!dispatcher_signalled(object, wait.owner))
+                return false;
+        for (DISPATCHER_HEADER* object : wait.objects)
+            dispatcher_satisfy(object, wait.owner);
+        wait.result = STATUS_WAIT_0;
+    } else {
+        size_t i = 0;
+        for (; i < wait.objects.size(); ++i)
+            if (dispatcher_signalled(wait.objects[i], wait.owner))
+                break;
+        if (i == wait.objects.size())
+            return false;
+        dispatcher_satisfy(wait.objects[i], wait.owner);
+        wait.result = static_cast<NTSTATUS>(STATUS_WAIT_0 + i);
+    }
+    return true;
+}
+
+void Scheduler::wake_satisfied(DISPATCHER_HEADER* object)
+{
+    auto it = waiters_.find(object);
+    if (it == waiters_.end())
+        return;
+    std::vector<Context*> list = it->second;
+    for (Context* waiter : list) {
+        if (waiter->state_ != Context::State::Waiting || !try_satisfy(waiter))
+            continue;
+        for (DISPATCHER_HEADER* other : waiter->wait_.objects) {
+            auto& vec = waiters_[other];
+            vec.erase(std::remove(vec.begin(), vec.end(), waiter), vec.end());
+        }
+        waiter->state_ = Context::State::Ready;
+        ready_.push_back(waiter);
+        trace(fmt::format("thread {} ({}) released from its wait ({})", waiter->id_, waiter->name_, waiter->wait_.why));
+    }
+}
+
+void Scheduler::signalled(DISPATCHER_HEADER* object)
+{
+    std::unique_lock lock(lock_);
+    wake_satisfied(object);
+}
+
+NTSTATUS Scheduler::wait(DISPATCHER_HEADER* const* objects, size_t count, bool wait_all, const LARGE_INTEGER* timeout,
+                         std::string why)
+{
+    std::unique_lock lock(lock_);
+    Context* self = t_context;
+    if (self == nullptr)
+        throw std::logic_error("iosim: a wait on a host thread that is not a simulated thread");
+    self->wait_ = Context::Wait{};
+    self->wait_.objects.assign(objects, objects + count);
+    self->wait_.all = wait_all;
+    self->wait_.why = std::move(why);
+    self->wait_.owner = current_thread();
+    if (count != 0 && try_satisfy(self))
+        return self->wait_.result;
+    if (timeout != nullptr) {
+        int64_t t = timeout->QuadPart;
+        self->wait_.deadline = t < 0 ? now_ - t : t;
+        if (self->wait_.deadline <= now_)
+            return STATUS_TIMEOUT;
+    }
+    self->state_ = Context::State::Waiting;
+    for (DISPATCHER_HEADER* object : self->wait_.objects)
+        waiters_[object].push_back(self);
+    schedule_away(lock, false);
+    return self->wait_.result;
+}
+
+int64_t Scheduler::next_deadline() const
+{
+    int64_t best = -1;
+    if (!timers_.empty())
+        best = timers_.begin()->first;
+    for (const auto& context : contexts_)
+        if (context->state_ == Context::State::Waiting && context->wait_.deadline >= 0 &&
+            (best < 0 || context->wait_.deadline < best))
+            best = context->wait_.deadline;
+    return best;
+}
+
+bool Scheduler::expire_due(std::unique_lock<std::mutex>& lock)
+{
+    int64_t due = next_deadline();
+    if (due < 0)
+        return false;
+    if (due > now_)
+        now_ = due;
+    while (!timers_.empty() && timers_.begin()->first <= now_) {
+        TimerEntry entry = timers_.begin()->second;
+        timers_.erase(timers_.begin());
+        entry.timer->Header.SignalState = 1;
+        trace(fmt::format("timer {} expired", static_cast<const void*>(entry.timer)));
+        wake_satisfied(&entry.timer->Header);
+        if (entry.period > 0)
+            timers_.emplace(now_ + int64_t{entry.period} * 10000, entry);
+        if (entry.dpc != nullptr && queued_dpcs_.count(entry.dpc) == 0) {
+            unsigned cpu = entry.timer->Processor % options_.cpus;
+            queued_dpcs_[entry.dpc] = cpu;
+            KDPC* dpc = entry.dpc;
+            boost::asio::post(*dpc_queues_[cpu], [this, dpc] {
+                {
+                    std::unique_lock inner(lock_);
+                    if (queued_dpcs_.erase(dpc) == 0)
+                        return;
+                }
+                PVOID low = reinterpret_cast<PVOID>(static_cast<ULONG_PTR>(now_));
+                dpc->DeferredRoutine(dpc, dpc->DeferredContext, low, nullptr);
+            });
+        }
+    }
+    for (const auto& context : contexts_) {
+        Context* c = context.get();
+        if (c->state_ != Context::State::Waiting || c->wait_.deadline < 0 || c->wait_.deadline > now_)
+            continue;
+        for (DISPATCHER_HEADER* other : c->wait_.objects) {
+            auto& vec = waiters_[other];
+            vec.erase(std::remove(vec.begin(), vec.end(), c), vec.end());
+        }
+        c->wait_.result = STATUS_TIMEOUT;
+        c->state_ = Context::State::Ready;
+        ready_.push_back(c);
+        trace(fmt::format("thread {} ({}) wait timed out ({})", c->id_, c->name_, c->wait_.why));
+    }
+    return true;
+}
+
+void Scheduler::advance(int64_t units)
+{
+    std::unique_lock lock(lock_);
+    int64_t target = now_ + units;
+    for (int64_t due = next_deadline(); due >= 0 && due <= target; due = next_deadline())
+        expire_due(lock);
+    now_ = std::max(now_, target);
+}
+
+void Scheduler::schedule_away(std::unique_lock<std::mutex>& lock, bool exiting)
+{
+    Context* self = t_context;
+    for (;;) {
+        if (tearing_down_) {
+            if (exiting)
+                return;
+            throw ContextAbort{};
+        }
+        if (self != nullptr && self->abort_ && !exiting)
+            throw_abort(self);
+        Context* next = pick_ready();
+        if (next != nullptr) {
+            if (next == self) {
+                self->state_ = Context::State::Running;
+                running_ = self;
+                return;
+            }
+            hand_baton(next, lock, !exiting);
+            return;
+        }
+        lock.unlock();
+        size_t ran = run_dpcs();
+        lock.lock();
+        if (ran != 0)
+            continue;
+        if (expire_due(lock))
+            continue;
+        report_deadlock(lock);
+        if (exiting)
+            return;
+        throw_abort(self);
+    }
+}
+
+void Scheduler::report_deadlock(std::unique_lock<std::mutex>&)
+{
+    if (deadlock_ != nullptr)
+        return;  // already reported; the contexts are unwinding
+    auto report = std::make_unique<Deadlock>();
+    Context* carrier = nullptr;
+    for (const auto& context : contexts_) {
+        if (context->state_ != Context::State::Waiting)
+            continue;
+        std::string on;
+        for (DISPATCHER_HEADER* object : context->wait_.objects)
+            on += fmt::format("{}{} {}", on.empty() ? "" : ", ", dispatcher_kind(object), static_cast<const void*>(object));
+        report->lines.push_back(fmt::format("thread {} ({}) waits {} {} ({})", context->id_, context->name_,
+                                            context->wait_.all ? "for all of" : "on", on.empty() ? "nothing" : on,
+                                            context->wait_.why));
+        if (carrier == nullptr || (context->adopted_ && !carrier->adopted_))
+            carrier = context.get();
+    }
+    deadlock_ = std::move(report);
+    deadlock_carrier_ = carrier;
+    trace("deadlock: every thread waits");
+    for (const auto& context : contexts_)
+        if (context->state_ == Context::State::Waiting) {
+            context->abort_ = true;  // each wakes and unwinds; the carrier throws the report
+            context->cv_.notify_one();
+        }
+}
+
+bool Scheduler::set_timer(KTIMER* timer, LARGE_INTEGER due, LONG period, KDPC* dpc)
+{
+    std::unique_lock lock(lock_);
+    bool was_set = false;
+    for (auto it = timers_.begin(); it != timers_.end(); ++it) {
+        if (it->second.timer == timer) {
+            timers_.erase(it);
+            was_set = true;
+            break;
+        }
+    }
+    timer->Header.SignalState = 0;
+    timer->Dpc = dpc;
+    timer->Period = period;
+    int64_t when = due.QuadPart < 0 ? now_ - due.QuadPart : due.QuadPart;
+    timers_.emplace(std::max(when, now_), TimerEntry{timer, dpc, period});
+    return was_set;
+}
+
+bool Scheduler::cancel_timer(KTIMER* timer)
+{
+    std::unique_lock lock(lock_);
+    for (auto it = timers_.begin(); it != timers_.end(); ++it) {
+        if (it->second.timer == timer) {
+            timers_.erase(it);
+            return true;
+        }
+    }
+    return false;
+}
+
+bool Scheduler::queue_dpc(KDPC* dpc, PVOID argument1, PVOID argument2, int cpu)
+{
+    std::unique_lock lock(lock_);
+    if (queued_dpcs_.count(dpc) != 0)
+        return false;
+    unsigned target = cpu < 0 ? cpu_ : static_cast<unsigned>(cpu) % options_.cpus;
+    dpc->SystemArgument1 = argument1;
+    dpc->SystemArgument2 = argument2;
+    queued_dpcs_[dpc] = target;
+    boost::asio::post(*dpc_queues_[target], [this, dpc] {
+        {
+            std::unique_lock inner(lock_);
+            if (queued_dpcs_.erase(dpc) == 0)
+                return;  // removed (KeRemoveQueueDpc) before it ran
+        }
+        dpc->DeferredRoutine(dpc, dpc->DeferredContext, dpc->SystemArgument1, dpc->SystemArgument2);
+    });
+    return true;
+}
+
+bool Scheduler::remove_dpc(KDPC* dpc)
+{
+    std::unique_lock lock(lock_);
+    return queued_dpcs_.erase(dpc) != 0;
+}
+
+size_t Scheduler::run_dpcs()
+{
+    size_t ran = 0;
+    Thread* thread = current_thread();
+    KIRQL saved = thread != nullptr ? thread->irql : 0;
+    if (thread != nullptr)
+        thread->irql = DISPATCH_LEVEL;
+    for (unsigned i = 0; i < options_.cpus; ++i) {
+        boost::asio::io_context& queue = *dpc_queues_[i];
+        queue.restart();
+        ran += queue.poll();
+    }
+    if (thread != nullptr)
+        thread->irql = saved;
+    return ran;
+}
+
+}  // namespace iosim::ke

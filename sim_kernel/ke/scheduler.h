@@ -1,0 +1,193 @@
+// scheduler.h - simulated threads, one at a time, in a seeded deterministic order.
+//
+// Every simulated thread that can block (an app thread, a system thread, a worker
+// thread, the host thread driving a test or a script) is a Context: a host thread that
+// runs simulated code only while it holds the baton. Exactly one Context holds it; the
+// others sleep on their own condition variable. Control changes hands only at defined
+// points: a wait that cannot be satisfied, a yield (a seeded preemption point), the end
+// of a thread. Which ready Context runs next is chosen by a seeded generator (seed 0:
+// first come, first served), so the same scenario and seed give the same interleaving,
+// and different seeds give different ones.
+//
+// Time is simulated: it moves only when every Context is waiting, jumping to the next
+// timer or wait deadline. Timers (KTIMER) expire then, set their DISPATCHER_HEADER and
+// queue their DPC; DPCs wait in per-CPU queues (Boost.Asio io_contexts, polled by the
+// baton holder) and run at DISPATCH_LEVEL when the scheduler drains them (before time
+// moves, and whenever a Context asks). When every Context waits and no timer or DPC can
+// change that, the run is deadlocked: the scheduler says which threads wait on what.
+//
+// Waits follow the dispatcher rules of ke/dispatcher.h: a notification event stays
+// signalled for every waiter, a synchronization event, semaphore or mutex is consumed by
+// the one it satisfies.
+// NT counterparts: KiSwapThread, KiReadyThread, KeWaitForMultipleObjects, KiTimerExpiration,
+// KiRetireDpcList, the dispatcher database lock.
+#pragma once
+
+#include <condition_variable>
+#include <exception>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "nt.h"
+#include "wdm_impl.h"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace iosim {
+class Thread;
+}
+
+namespace iosim::ke {
+
+class Scheduler;
+
+// A host execution context that runs simulated code when it holds the baton.
+class Context {
+public:
+    enum class State { Ready, Running, Waiting, Done };
+
+    uint32_t id() const { return id_; }
+    const std::string& name() const { return name_; }
+    State state() const { return state_; }
+    // Signalled when the context's body has returned (what waiting on a thread object waits for).
+    DISPATCHER_HEADER* done_object() { return &done_; }
+
+private:
+    friend class Scheduler;
+    struct Wait {
+        std::vector<DISPATCHER_HEADER*> objects;
+        bool all = false;
+        int64_t deadline = -1;  // simulated time, -1: none
+        const void* owner = nullptr;  // the simulated thread waiting (a mutex's future owner)
+        NTSTATUS result = STATUS_SUCCESS;
+        std::string why;
+    };
+
+    uint32_t id_ = 0;
+    std::string name_;
+    State state_ = State::Ready;
+    Wait wait_;
+    bool go_ = false;        // the baton was handed to this context
+    bool abort_ = false;     // the run ends: unwind out of the wait
+    std::condition_variable cv_;
+    DISPATCHER_HEADER done_{};
+    std::function<void()> body_;
+    pthread_t host_{};
+    std::exception_ptr error_;  // what escaped the body (a bug check in a system thread)
+    bool joined_ = false;
+    bool adopted_ = false;
+};
+
+// Thrown out of a wait when the run is being torn down (a deadlock was reported, or the
+// scheduler is destroyed with contexts still waiting); it unwinds the context's host thread.
+struct ContextAbort {};
+
+// What the scheduler says when every context waits forever.
+struct Deadlock {
+    std::vector<std::string> lines;  // one per waiting context: who waits on what, since when
+};
+
+class Scheduler {
+public:
+    struct Options {
+        unsigned cpus = 2;
+        uint64_t seed = 0;
+        // One line per scheduling event (context switch, timer, DPC), for the trace.
+        std::function<void(int64_t time, unsigned cpu, const std::string& text)> trace;
+    };
+
+    explicit Scheduler(Options options);
+    // Ends every context still alive (they unwind with ContextAbort) and joins their hosts.
+    ~Scheduler();
+    Scheduler(const Scheduler&) = delete;
+    Scheduler& operator=(const Scheduler&) = delete;
+
+    // The calling host thread becomes a context holding the baton (the first one), or
+    // waits for the baton (later ones are Ready).
+    Context* adopt(std::string name);
+    // Creates a context running `body` on a new host thread (on `stack` if given); it is
+    // Ready and runs when the scheduler picks it.
+    Context* spawn(std::string name, std::function<void()> body, void* stack = nullptr, size_t stack_size = 0);
+    // The calling host thread stops being a context (it must hold the baton); the baton
+    // goes to another ready context.
+    void leave();
+
+    // The context of the calling host thread (nullptr if it is none).
+    static Context* current();
+    uint64_t seed() const { return options_.seed; }
+    unsigned cpus() const { return options_.cpus; }
+    unsigned current_cpu() const { return cpu_; }
+
+    // A preemption point: another ready context may run first (seeded choice).
+    void yield(const char* why);
+    // Waits until one (or all) of the objects is signalled, or the timeout passes. Timeout
+    // in 100 ns units as Windows gives it: negative relative, positive absolute (simulated
+    // system time since boot), nullptr forever. Returns STATUS_WAIT_0 + index (wait any),
+    // STATUS_WAIT_0 (wait all) or STATUS_TIMEOUT. Throws ContextAbort when the run ends.
+    NTSTATUS wait(DISPATCHER_HEADER* const* objects, size_t count, bool wait_all, const LARGE_INTEGER* timeout,
+                  std::string why);
+    // After an object's SignalState was raised: wakes the waiters it now satisfies.
+    void signalled(DISPATCHER_HEADER* object);
+
+    // Simulated time in 100 ns units since boot.
+    int64_t now() const { return now_; }
+    // Moves time forward by `units` (Sleep without waiters), expiring what falls due.
+    void advance(int64_t units);
+
+    // Timers: due as KeSetTimerEx takes it; period in milliseconds (0: one-shot).
+    bool set_timer(KTIMER* timer, LARGE_INTEGER due, LONG period, KDPC* dpc);
+    bool cancel_timer(KTIMER* timer);
+    // DPCs: queued to a CPU (the current one if cpu < 0); FALSE if already queued.
+    bool queue_dpc(KDPC* dpc, PVOID argument1, PVOID argument2, int cpu = -1);
+    bool remove_dpc(KDPC* dpc);
+    // Runs every queued DPC (at DISPATCH_LEVEL, in the current context). Returns how many ran.
+    size_t run_dpcs();
+
+    // Set when a deadlock was found; the report the first waiter throws.
+    const Deadlock* deadlock() const { return deadlock_.get(); }
+
+private:
+    Context* pick_ready();
+    void hand_baton(Context* next, std::unique_lock<std::mutex>& lock, bool wait_for_return);
+    void schedule_away(std::unique_lock<std::mutex>& lock, bool exiting);
+    bool expire_due(std::unique_lock<std::mutex>& lock);
+    int64_t next_deadline() const;
+    void wake_satisfied(DISPATCHER_HEADER* object);
+    bool try_satisfy(Context* context);
+    void report_deadlock(std::unique_lock<std::mutex>& lock);
+    void trace(const std::string& text);
+    [[noreturn]] void throw_abort(Context* self);
+    static void* host_main(void* arg);
+
+    Options options_;
+    mutable std::mutex lock_;
+    std::vector<std::unique_ptr<Context>> contexts_;
+    std::vector<Context*> ready_;   // FIFO; the seeded generator may pick any
+    Context* running_ = nullptr;
+    std::mt19937_64 random_;
+    uint32_t next_id_ = 1;
+    unsigned cpu_ = 0;
+    int64_t now_ = 0;
+    struct TimerEntry {
+        KTIMER* timer;
+        KDPC* dpc;
+        LONG period;
+    };
+    std::multimap<int64_t, TimerEntry> timers_;
+    std::map<DISPATCHER_HEADER*, std::vector<Context*>> waiters_;
+    std::vector<std::unique_ptr<boost::asio::io_context>> dpc_queues_;
+    std::map<KDPC*, unsigned> queued_dpcs_;
+    std::unique_ptr<Deadlock> deadlock_;
+    Context* deadlock_carrier_ = nullptr;  // the context that throws the deadlock report
+    bool tearing_down_ = false;
+};
+
+}  // namespace iosim::ke
