@@ -1,6 +1,8 @@
 // system.cpp - creating and tearing down the simulated machine's kernel state.
 #include "system.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 namespace iosim {
@@ -25,10 +27,24 @@ System::System(Options options)
     system_thread_ = main_thread(system_process_);
     previous_thread_ = current_thread();
     ps::set_current_thread(system_thread_);
+    // The host thread that builds the machine is its first simulated thread: it drives the
+    // run (a test, a script, the tour) and holds the scheduler's baton.
+    scheduler_ = std::make_unique<ke::Scheduler>(ke::Scheduler::Options{
+        .cpus = options.cpus,
+        .seed = options.seed,
+        .boot_time = kBootSystemTime,
+        .trace = [this](int64_t, unsigned cpu, const std::string& text) {
+            if (trace_.enabled())
+                trace_.record(trace::Kind::Scheduler, 0, fmt::format("[cpu {}] {}", cpu, text));
+        }});
+    scheduler_->adopt("main");
 }
 
 System::~System()
 {
+    // Threads still running driver code (system threads, apps that never ended) are
+    // unwound and joined first: nothing simulated runs during the teardown.
+    scheduler_.reset();
     ps::set_current_thread(previous_thread_);
     std::vector<Process*> processes;
     std::vector<Thread*> threads;
@@ -165,6 +181,6 @@ void System::clear_findings()
     findings_.clear();
 }
 
-int64_t System::system_time() const { return kBootSystemTime + interrupt_time_; }
+int64_t System::system_time() const { return kBootSystemTime + scheduler_->now(); }
 
 }  // namespace iosim

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "ex/pool.h"
+#include "ke/scheduler.h"
 #include "mm/memory_manager.h"
 #include "nt.h"
 #include "ob/namespace.h"
@@ -36,6 +37,8 @@ class System {
 public:
     struct Options {
         bool trace = false;
+        unsigned cpus = 2;   // simulated processors
+        uint64_t seed = 0;   // the scheduler's choices (0: first come, first served)
     };
 
     explicit System(Options options);
@@ -50,6 +53,7 @@ public:
     trace::Trace& trace() { return trace_; }
     ex::PoolTracker& pool() { return pool_; }
     mm::MemoryManager& memory() { return *memory_; }
+    ke::Scheduler& scheduler() { return *scheduler_; }
 
     Process* system_process() const { return system_process_; }
     Thread* system_thread() const { return system_thread_; }
@@ -73,8 +77,8 @@ public:
     void mark_dead() { dead_ = true; }
 
     // Simulated time in 100 ns units since boot; advances only when told (Sleep, timers).
-    int64_t interrupt_time() const { return interrupt_time_; }
-    void advance_time(int64_t units) { interrupt_time_ += units; }
+    int64_t interrupt_time() const { return scheduler_->now(); }
+    void advance_time(int64_t units) { scheduler_->advance(units); }
     // KeQuerySystemTime: a fixed boot date plus interrupt time (deterministic).
     int64_t system_time() const;
 
@@ -84,6 +88,7 @@ private:
     // Declared first: destroyed last, after every process and pool block is gone.
     std::unique_ptr<mm::MemoryManager> memory_;
     std::unique_ptr<ob::ObjectNamespace> namespace_;
+    std::unique_ptr<ke::Scheduler> scheduler_;
     trace::Trace trace_;
     ex::PoolTracker pool_;
     mutable std::mutex lock_;
@@ -93,7 +98,6 @@ private:
     Thread* system_thread_ = nullptr;
     uint32_t next_id_ = 4;  // process and thread ids share one counter, multiples of 4
     std::vector<Finding> findings_;
-    int64_t interrupt_time_ = 0;
     Thread* previous_thread_ = nullptr;
     bool dead_ = false;
 };

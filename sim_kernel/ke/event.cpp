@@ -1,6 +1,8 @@
 // event.cpp - the Event object type and the KEVENT state routines.
 #include "ke/event.h"
 
+#include "system.h"
+
 namespace iosim::ke {
 
 namespace {
@@ -45,6 +47,19 @@ LONG KeSetEvent(PRKEVENT Event, KPRIORITY Increment, BOOLEAN Wait)
 {
     LONG previous = Event->Header.SignalState;
     Event->Header.SignalState = 1;
+    // Waiters it satisfies become ready (a synchronization event is consumed by the first).
+    if (iosim::System* sys = iosim::System::current())
+        sys->scheduler().signalled(&Event->Header);
+    return previous;
+}
+
+LONG KePulseEvent(PRKEVENT Event, KPRIORITY Increment, BOOLEAN Wait)
+{
+    LONG previous = Event->Header.SignalState;
+    Event->Header.SignalState = 1;
+    if (iosim::System* sys = iosim::System::current())
+        sys->scheduler().signalled(&Event->Header);
+    Event->Header.SignalState = 0;  // released whoever was waiting, and is reset again
     return previous;
 }
 

@@ -3,9 +3,8 @@
 //
 // An Event object's body starts with a KEVENT, as Windows' does, so a driver that
 // references an app's event by handle gets a PKEVENT it can pass to KeSetEvent.
-// In this version nothing waits: setting, resetting and reading the state are complete,
-// while the waits themselves (KeWaitForSingleObject, WaitForSingleObject on an unsignalled
-// event) come with the scheduler.
+// Setting an event releases the waits it satisfies (ke/scheduler.h); the waits themselves
+// are in ke/wait.cpp (KeWaitForSingleObject) and the Win32 layer (WaitForSingleObject).
 // NT counterparts: KEVENT, ExEventObjectType, KeInitializeEvent, KeSetEvent, NtCreateEvent.
 #pragma once
 

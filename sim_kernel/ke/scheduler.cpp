@@ -16,12 +16,23 @@
 
 #include "ke/bugcheck.h"
 #include "ke/dispatcher.h"
+#include "mm/memory_manager.h"
 #include "ps/process.h"
 
 namespace iosim::ke {
 
 namespace {
 thread_local Context* t_context = nullptr;
+
+// "t16 (hello_open.exe)": the simulated thread a context runs, as traces name threads.
+std::string label(const Context* context)
+{
+    if (context == nullptr)
+        return "idle";
+    if (context->identity != nullptr)
+        return fmt::format("t{} ({})", context->identity->tid(), context->name());
+    return context->name();
+}
 
 struct Start {
     Scheduler* scheduler;
@@ -76,6 +87,7 @@ Context* Scheduler::adopt(std::string name)
     context->name_ = std::move(name);
     context->adopted_ = true;
     context->host_ = pthread_self();
+    context->identity = current_thread();
     context->done_.Type = kThread;
     contexts_.push_back(std::move(owned));
     t_context = context;
@@ -117,14 +129,15 @@ void* Scheduler::host_main(void* arg)
     context->state_ = Context::State::Done;
     context->done_.SignalState = 1;
     self->wake_satisfied(&context->done_);
-    self->trace(fmt::format("thread {} ({}) ended", context->id_, context->name_));
+    self->trace(fmt::format("thread {} ended", label(context)));
     if (!self->tearing_down_ && self->running_ == context)
         self->schedule_away(lock, true);
     t_context = nullptr;
     return nullptr;
 }
 
-Context* Scheduler::spawn(std::string name, std::function<void()> body, void* stack, size_t stack_size)
+Context* Scheduler::spawn(std::string name, std::function<void()> body, void* stack, size_t stack_size,
+                          Thread* identity)
 {
     std::unique_lock lock(lock_);
     auto owned = std::make_unique<Context>();
@@ -132,6 +145,7 @@ Context* Scheduler::spawn(std::string name, std::function<void()> body, void* st
     context->id_ = next_id_++;
     context->name_ = std::move(name);
     context->body_ = std::move(body);
+    context->identity = identity;
     context->done_.Type = kThread;
     context->state_ = Context::State::Ready;
     contexts_.push_back(std::move(owned));
@@ -144,8 +158,25 @@ Context* Scheduler::spawn(std::string name, std::function<void()> body, void* st
     if (error != 0)
         throw std::runtime_error("iosim: cannot start a host thread for a simulated thread");
     ready_.push_back(context);
-    trace(fmt::format("thread {} ({}) created, ready", context->id_, context->name_));
+    trace(fmt::format("thread {} created, ready", label(context)));
     return context;
+}
+
+void Scheduler::join(Context* context)
+{
+    DISPATCHER_HEADER* done = context->done_object();
+    wait(&done, 1, false, nullptr, "join " + context->name_);
+    std::exception_ptr error;
+    {
+        std::unique_lock lock(lock_);
+        if (context->joined_)
+            return;
+        context->joined_ = true;
+        error = context->error_;
+    }
+    pthread_join(context->host_, nullptr);
+    if (error)
+        std::rethrow_exception(error);
 }
 
 void Scheduler::leave()
@@ -174,12 +205,14 @@ Context* Scheduler::pick_ready()
 void Scheduler::hand_baton(Context* next, std::unique_lock<std::mutex>& lock, bool wait_for_return)
 {
     Context* self = t_context;
-    unsigned cpu = (next->id_ - 1) % options_.cpus;
-    trace(fmt::format("context switch: {} -> {} ({}) on CPU {}",
-                      self != nullptr ? fmt::format("{} ({})", self->id_, self->name_) : std::string("idle"),
-                      next->id_, next->name_, cpu));
-    cpu_ = cpu;
+    cpu_ = (next->id_ - 1) % options_.cpus;
+    trace(fmt::format("context switch: {} -> {}", label(self), label(next)));
     running_ = next;
+    // Outgoing reveals incoming: the next thread's stack and pages must be reachable before
+    // it wakes (its own stack may live in its process's user space).
+    if (next->identity != nullptr)
+        if (mm::MemoryManager* memory = mm::current())
+            memory->activate(effective_process(next->identity));
     next->state_ = Context::State::Running;
     next->go_ = true;
     next->cv_.notify_one();
@@ -264,7 +297,7 @@ void Scheduler::wake_satisfied(DISPATCHER_HEADER* object)
         }
         waiter->state_ = Context::State::Ready;
         ready_.push_back(waiter);
-        trace(fmt::format("thread {} ({}) released from its wait ({})", waiter->id_, waiter->name_, waiter->wait_.why));
+        trace(fmt::format("thread {} released from its wait ({})", label(waiter), waiter->wait_.why));
     }
 }
 
@@ -290,7 +323,7 @@ NTSTATUS Scheduler::wait(DISPATCHER_HEADER* const* objects, size_t count, bool w
         return self->wait_.result;
     if (timeout != nullptr) {
         int64_t t = timeout->QuadPart;
-        self->wait_.deadline = t < 0 ? now_ - t : t;
+        self->wait_.deadline = t < 0 ? now_ - t : t - options_.boot_time;
         if (self->wait_.deadline <= now_)
             return STATUS_TIMEOUT;
     }
@@ -354,7 +387,7 @@ bool Scheduler::expire_due(std::unique_lock<std::mutex>& lock)
         c->wait_.result = STATUS_TIMEOUT;
         c->state_ = Context::State::Ready;
         ready_.push_back(c);
-        trace(fmt::format("thread {} ({}) wait timed out ({})", c->id_, c->name_, c->wait_.why));
+        trace(fmt::format("thread {} wait timed out ({})", label(c), c->wait_.why));
     }
     return true;
 }
@@ -415,7 +448,7 @@ void Scheduler::report_deadlock(std::unique_lock<std::mutex>&)
         std::string on;
         for (DISPATCHER_HEADER* object : context->wait_.objects)
             on += fmt::format("{}{} {}", on.empty() ? "" : ", ", dispatcher_kind(object), static_cast<const void*>(object));
-        report->lines.push_back(fmt::format("thread {} ({}) waits {} {} ({})", context->id_, context->name_,
+        report->lines.push_back(fmt::format("thread {} waits {} {} ({})", label(context.get()),
                                             context->wait_.all ? "for all of" : "on", on.empty() ? "nothing" : on,
                                             context->wait_.why));
         if (carrier == nullptr || (context->adopted_ && !carrier->adopted_))
@@ -445,7 +478,7 @@ bool Scheduler::set_timer(KTIMER* timer, LARGE_INTEGER due, LONG period, KDPC* d
     timer->Header.SignalState = 0;
     timer->Dpc = dpc;
     timer->Period = period;
-    int64_t when = due.QuadPart < 0 ? now_ - due.QuadPart : due.QuadPart;
+    int64_t when = due.QuadPart < 0 ? now_ - due.QuadPart : due.QuadPart - options_.boot_time;
     timers_.emplace(std::max(when, now_), TimerEntry{timer, dpc, period});
     return was_set;
 }

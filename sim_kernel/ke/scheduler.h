@@ -60,6 +60,10 @@ public:
     // Signalled when the context's body has returned (what waiting on a thread object waits for).
     DISPATCHER_HEADER* done_object() { return &done_; }
 
+    // The simulated thread this host thread is running now (ThreadSwitch keeps it current):
+    // the scheduler makes its process's address space the visible one before handing over.
+    Thread* identity = nullptr;
+
 private:
     friend class Scheduler;
     struct Wait {
@@ -100,6 +104,8 @@ public:
     struct Options {
         unsigned cpus = 2;
         uint64_t seed = 0;
+        // System time (100 ns since 1601) at boot: absolute timeouts are system times.
+        int64_t boot_time = 0;
         // One line per scheduling event (context switch, timer, DPC), for the trace.
         std::function<void(int64_t time, unsigned cpu, const std::string& text)> trace;
     };
@@ -115,7 +121,11 @@ public:
     Context* adopt(std::string name);
     // Creates a context running `body` on a new host thread (on `stack` if given); it is
     // Ready and runs when the scheduler picks it.
-    Context* spawn(std::string name, std::function<void()> body, void* stack = nullptr, size_t stack_size = 0);
+    Context* spawn(std::string name, std::function<void()> body, void* stack = nullptr, size_t stack_size = 0,
+                   Thread* identity = nullptr);
+    // Waits (as a wait, letting others run) until `context` ended, then reaps its host thread.
+    // Rethrows what escaped its body.
+    void join(Context* context);
     // The calling host thread stops being a context (it must hold the baton); the baton
     // goes to another ready context.
     void leave();

@@ -1,6 +1,7 @@
 // process.cpp - process and thread objects, and the per-host-thread current thread.
 #include "ps/process.h"
 
+#include "ke/scheduler.h"
 #include "mm/memory_manager.h"
 
 namespace iosim {
@@ -22,23 +23,29 @@ Process::~Process()
         free_win32_data(win32_data);
 }
 
-Thread::Thread(uint32_t tid, Process* process) : tid_(tid), process_(process) {}
+Thread::Thread(uint32_t tid, Process* process) : tid_(tid), process_(process) { done_object.Type = 6; /* ThreadObject */ }
 
 ob::ObjectType& process_type() { return g_process_type; }
 ob::ObjectType& thread_type() { return g_thread_type; }
 
 Thread* current_thread() { return t_current; }
-Process* current_process()
+Process* effective_process(const Thread* thread)
 {
-    if (t_current == nullptr)
+    if (thread == nullptr)
         return nullptr;
-    return t_current->attached_process != nullptr ? t_current->attached_process : t_current->process();
+    return thread->attached_process != nullptr ? thread->attached_process : thread->process();
 }
+
+Process* current_process() { return effective_process(t_current); }
 
 // The address space follows the current thread's process (NT: KiSwapProcess on a
 // context switch to a thread of another process).
 void ps::switch_address_space()
 {
+    // The scheduler hands the baton back to this host thread later: it must know which
+    // simulated thread (and so which address space) the host thread is running.
+    if (ke::Context* context = ke::Scheduler::current())
+        context->identity = t_current;
     if (mm::MemoryManager* memory = mm::current())
         memory->activate(current_process());
 }

@@ -21,6 +21,7 @@
 #include "nt.h"
 #include "ob/handle_table.h"
 #include "ob/object.h"
+#include "wdm_impl.h"
 
 namespace iosim {
 
@@ -86,6 +87,8 @@ public:
     Process* process() const { return process_; }
 
     KIRQL irql = 0;
+    // Signalled when the thread ends (what KeWaitForSingleObject on a thread object waits for).
+    DISPATCHER_HEADER done_object{};
     // KeStackAttachProcess: the process whose address space the thread runs in meanwhile.
     Process* attached_process = nullptr;
     ULONG last_error = 0;  // Win32 GetLastError
@@ -102,6 +105,8 @@ ob::ObjectType& thread_type();
 // The simulated thread running on this host thread (never null while a System exists).
 Thread* current_thread();
 Process* current_process();
+// The process whose address space `thread` runs in (its own, or the one it attached to).
+Process* effective_process(const Thread* thread);
 
 // Makes `thread` current on this host thread for the lifetime of the guard.
 class ThreadSwitch {

@@ -78,7 +78,12 @@ void KeLowerIrql(KIRQL NewIrql)
         bugcheck(IRQL_NOT_LESS_OR_EQUAL, NewIrql, thread->irql, 0, 0, __builtin_return_address(0), nullptr,
                  fmt::format("KeLowerIrql was asked to go from IRQL {} up to {}: lowering must not raise the IRQL.",
                              thread->irql, NewIrql));
+    KIRQL old = thread->irql;
     thread->irql = NewIrql;
+    // Dropping below DISPATCH_LEVEL lets queued DPCs run, as the DPC software interrupt does.
+    if (old >= DISPATCH_LEVEL && NewIrql < DISPATCH_LEVEL)
+        if (System* sys = System::current())
+            sys->scheduler().run_dpcs();
 }
 
 KIRQL KeRaiseIrqlToDpcLevel(void)

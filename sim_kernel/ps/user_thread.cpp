@@ -1,14 +1,13 @@
 // user_thread.cpp - a host thread on a user-space stack, joined by its creator.
 #include "ps/user_thread.h"
 
-#include <pthread.h>
-
-#include <exception>
 #include <stdexcept>
 
 #include "ke/fault.h"
+#include "ke/scheduler.h"
 #include "mm/memory_manager.h"
 #include "ps/process.h"
+#include "system.h"
 
 namespace iosim {
 
@@ -16,30 +15,10 @@ namespace iosim {
 // then this weak default keeps the build whole.
 __attribute__((weak)) void install_fault_stack() {}
 
-namespace {
-
-struct Start {
-    const std::function<void()>* body;
-    std::exception_ptr error;
-};
-
-void* thread_main(void* arg)
-{
-    auto* start = static_cast<Start*>(arg);
-    install_fault_stack();
-    try {
-        (*start->body)();
-    } catch (...) {
-        start->error = std::current_exception();
-    }
-    return nullptr;
-}
-
-}  // namespace
-
 void run_on_user_stack(Process* process, const std::function<void()>& body, size_t stack_bytes)
 {
-    if (process == nullptr || process->memory == nullptr) {
+    System* sys = System::current();
+    if (process == nullptr || process->memory == nullptr || sys == nullptr) {
         body();  // no user space (the System process): the caller's own stack will do
         return;
     }
@@ -50,22 +29,23 @@ void run_on_user_stack(Process* process, const std::function<void()>& body, size
     void* base = space.reserve(pages + 1, "stack", PAGE_READWRITE, 0, 16);
     if (base == nullptr || !NT_SUCCESS(space.commit(static_cast<char*>(base) + mm::kPageSize, pages, PAGE_READWRITE)))
         throw std::runtime_error("iosim: no room for an app thread's stack in its user space");
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setstack(&attr, static_cast<char*>(base) + mm::kPageSize, pages * mm::kPageSize);
-    Start start{&body, nullptr};
-    pthread_t thread;
-    int error = pthread_create(&thread, &attr, &thread_main, &start);
-    pthread_attr_destroy(&attr);
-    if (error != 0) {
+    // A simulated thread of the scheduler: it runs when the caller waits for it.
+    ke::Scheduler& scheduler = sys->scheduler();
+    ke::Context* context = scheduler.spawn(
+        process->image_name(),
+        [&body] {
+            install_fault_stack();
+            body();
+        },
+        static_cast<char*>(base) + mm::kPageSize, pages * mm::kPageSize, current_thread());
+    try {
+        scheduler.join(context);
+    } catch (...) {
         space.release(base);
-        throw std::runtime_error("iosim: cannot start an app thread");
+        throw;
     }
-    pthread_join(thread, nullptr);
     // glibc kept the thread's descriptor and TLS at the top of the stack; both are dead now.
     space.release(base);
-    if (start.error)
-        std::rethrow_exception(start.error);
 }
 
 }  // namespace iosim

@@ -25,6 +25,7 @@ enum class Kind : uint8_t {
     Win32,      // an app-level API call and its result
     DebugPrint, // DbgPrint output
     Finding,    // something reported (leak, misuse)
+    Scheduler,  // context switch, timer expiry, wait released or timed out, DPC
     Note        // narration
 };
 

@@ -127,6 +127,7 @@ const char* kind_name(Kind kind)
     case Kind::Win32: return "win32";
     case Kind::DebugPrint: return "dbgprint";
     case Kind::Finding: return "finding";
+    case Kind::Scheduler: return "scheduler";
     case Kind::Note: return "note";
     }
     return "note";

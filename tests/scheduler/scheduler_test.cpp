@@ -269,6 +269,6 @@ TEST_F(Sched, ContextSwitchesAreTracedAndTheTraceRepeats)
     EXPECT_EQ(first, run(7));
     bool switched = false;
     for (const auto& l : first)
-        switched = switched || l.find("context switch: 1 (root) -> 2 (worker)") != std::string::npos;
+        switched = switched || l.find("context switch: t8 (root) -> worker") != std::string::npos;
     EXPECT_TRUE(switched);
 }

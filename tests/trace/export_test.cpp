@@ -165,7 +165,7 @@ TEST(TraceJson, InstantsCarryKindAndIrpFields)
     }
     EXPECT_TRUE(saw_copied);
     EXPECT_TRUE(saw_dbgprint);
-    EXPECT_EQ(cats, (std::set<std::string>{"irp", "driver", "object", "process", "dbgprint"}));
+    EXPECT_EQ(cats, (std::set<std::string>{"irp", "driver", "object", "process", "dbgprint", "scheduler"}));
 }
 
 // A filter on top of hello: the filter's dispatch slice contains hello's.
