@@ -1,9 +1,9 @@
-// misc.cpp - small kernel32/user32 routines console apps use: MessageBox, Sleep, time,
+// misc.cpp - small kernel32/user32 routines console apps use: MessageBox, time,
 // process and thread ids, ExitProcess.
 //
 // A message box has no screen here: it prints "[MessageBox] caption: text" on the app's
-// console and returns IDOK. Sleep advances the simulated clock instead of waiting, so a
-// seed app's Sleep(3000) costs nothing and runs the same every time.
+// console and returns IDOK. Time is the simulated clock: a seed app's Sleep(3000) (in
+// wait.cpp) costs nothing and runs the same every time.
 #include <fmt/format.h>
 
 #include "ps/process.h"
@@ -44,20 +44,6 @@ int WINAPI MessageBoxA(HWND hWnd, LPCSTR lpText, LPCSTR lpCaption, UINT uType)
     std::u16string text = widen(lpText), caption = widen(lpCaption);
     return MessageBoxW(hWnd, reinterpret_cast<LPCWSTR>(text.c_str()),
                        lpCaption != nullptr ? reinterpret_cast<LPCWSTR>(caption.c_str()) : nullptr, uType);
-}
-
-void WINAPI Sleep(DWORD dwMilliseconds)
-{
-    if (System* sys = System::current()) {
-        sys->advance_time(static_cast<int64_t>(dwMilliseconds) * 10000);
-        sys->trace().record(trace::Kind::Win32, 0, fmt::format("Sleep({} ms): simulated clock advanced", dwMilliseconds));
-    }
-}
-
-DWORD WINAPI SleepEx(DWORD dwMilliseconds, BOOL bAlertable)
-{
-    Sleep(dwMilliseconds);
-    return 0;
 }
 
 ULONGLONG WINAPI GetTickCount64(void)

@@ -2,9 +2,7 @@
 //
 // Events are kernel Event objects (ke/event.h) in the process's handle table, so a driver
 // given the handle in an IOCTL can ObReferenceObjectByHandle(..., *ExEventObjectType, ...)
-// it and set it. Named events live in \BaseNamedObjects. Waiting on them comes with the
-// scheduler; WaitForSingleObject is not provided yet, so an app that waits fails to load
-// naming it (see docs/roadmap.md).
+// it and set it. Named events live in \BaseNamedObjects. Waiting on them: wait.cpp.
 // NT counterparts: kernel32!CreateEventW -> NtCreateEvent, NtSetEvent, NtResetEvent.
 #include <fmt/format.h>
 

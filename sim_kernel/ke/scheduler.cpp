@@ -438,8 +438,8 @@ void Scheduler::schedule_away(std::unique_lock<std::mutex>& lock, bool exiting)
 
 void Scheduler::report_deadlock(std::unique_lock<std::mutex>&)
 {
-    if (deadlock_ != nullptr)
-        return;  // already reported; the contexts are unwinding
+    if (deadlock_ != nullptr && deadlock_carrier_ != nullptr)
+        return;  // reported, not yet delivered; the contexts are unwinding
     auto report = std::make_unique<Deadlock>();
     Context* carrier = nullptr;
     for (const auto& context : contexts_) {

@@ -1,0 +1,123 @@
+// wait.cpp - kernel32's waits: WaitForSingleObject(Ex), WaitForMultipleObjects(Ex),
+// Sleep, SleepEx.
+//
+// A handle names an Event (its body starts with a KEVENT) or a thread (signalled when it
+// ends); the wait is the scheduler's (ke/scheduler.h), so other simulated threads, DPCs
+// and timers run meanwhile, and simulated time jumps to the next deadline when everyone
+// waits. INFINITE waits forever; a wait nothing can satisfy is reported as a deadlock.
+// Results as Windows gives them: WAIT_OBJECT_0 + index, WAIT_TIMEOUT, or WAIT_FAILED with
+// ERROR_INVALID_HANDLE (a bad handle) or ERROR_INVALID_PARAMETER (0 or more than
+// MAXIMUM_WAIT_OBJECTS handles). Sleep(0) gives other ready threads a turn.
+// NT counterparts: NtWaitForSingleObject, NtWaitForMultipleObjects, NtDelayExecution.
+#include <fmt/format.h>
+
+#include <vector>
+
+#include "ke/event.h"
+#include "ke/scheduler.h"
+#include "ps/process.h"
+#include "system.h"
+#include "win32/win32.h"
+#include "windows.h"
+
+using namespace iosim;
+using namespace iosim::win32;
+
+namespace {
+
+constexpr DWORD kInfinite = 0xFFFFFFFF;
+
+// The dispatcher header behind a handle, with a reference held in `object`.
+DISPATCHER_HEADER* waitable(HANDLE handle, void** object)
+{
+    Process* process = current_process();
+    if (process == nullptr)
+        return nullptr;
+    ACCESS_MASK granted = 0;
+    if (NT_SUCCESS(process->handles().reference(handle, &ke::event_type(), object, &granted)))
+        return &static_cast<ke::EventObject*>(*object)->event.Header;
+    if (NT_SUCCESS(process->handles().reference(handle, &thread_type(), object, &granted)))
+        return &static_cast<Thread*>(*object)->done_object;
+    return nullptr;
+}
+
+DWORD wait_handles(DWORD count, const HANDLE* handles, bool all, DWORD milliseconds, const char* api)
+{
+    if (count == 0 || count > MAXIMUM_WAIT_OBJECTS || handles == nullptr) {
+        set_last_error(ERROR_INVALID_PARAMETER);
+        return WAIT_FAILED;
+    }
+    std::vector<void*> objects(count, nullptr);
+    std::vector<DISPATCHER_HEADER*> headers;
+    auto release = [&] {
+        for (void* object : objects)
+            if (object != nullptr)
+                ob::dereference(object);
+    };
+    for (DWORD i = 0; i < count; ++i) {
+        DISPATCHER_HEADER* header = waitable(handles[i], &objects[i]);
+        if (header == nullptr) {
+            release();
+            set_last_error(ERROR_INVALID_HANDLE);
+            return WAIT_FAILED;
+        }
+        headers.push_back(header);
+    }
+    LARGE_INTEGER timeout{};
+    timeout.QuadPart = -static_cast<LONGLONG>(milliseconds) * 10000;
+    System* sys = System::current();
+    NTSTATUS status = sys->scheduler().wait(headers.data(), count, all,
+                                            milliseconds == kInfinite ? nullptr : &timeout, api);
+    release();
+    if (status == STATUS_TIMEOUT)
+        return WAIT_TIMEOUT;
+    return WAIT_OBJECT_0 + static_cast<DWORD>(status - STATUS_WAIT_0);
+}
+
+}  // namespace
+
+extern "C" {
+
+DWORD WINAPI WaitForSingleObject(HANDLE hHandle, DWORD dwMilliseconds)
+{
+    return wait_handles(1, &hHandle, false, dwMilliseconds, "WaitForSingleObject");
+}
+
+DWORD WINAPI WaitForSingleObjectEx(HANDLE hHandle, DWORD dwMilliseconds, BOOL bAlertable)
+{
+    return wait_handles(1, &hHandle, false, dwMilliseconds, "WaitForSingleObjectEx");
+}
+
+DWORD WINAPI WaitForMultipleObjects(DWORD nCount, const HANDLE* lpHandles, BOOL bWaitAll, DWORD dwMilliseconds)
+{
+    return wait_handles(nCount, lpHandles, bWaitAll != FALSE, dwMilliseconds, "WaitForMultipleObjects");
+}
+
+DWORD WINAPI WaitForMultipleObjectsEx(DWORD nCount, const HANDLE* lpHandles, BOOL bWaitAll, DWORD dwMilliseconds,
+                                      BOOL bAlertable)
+{
+    return wait_handles(nCount, lpHandles, bWaitAll != FALSE, dwMilliseconds, "WaitForMultipleObjectsEx");
+}
+
+void WINAPI Sleep(DWORD dwMilliseconds)
+{
+    System* sys = System::current();
+    if (sys == nullptr)
+        return;
+    sys->trace().record(trace::Kind::Win32, 0, fmt::format("Sleep({} ms)", dwMilliseconds));
+    if (dwMilliseconds == 0) {
+        sys->scheduler().yield("Sleep(0)");
+        return;
+    }
+    LARGE_INTEGER interval{};
+    interval.QuadPart = -static_cast<LONGLONG>(dwMilliseconds) * 10000;
+    sys->scheduler().wait(nullptr, 0, false, dwMilliseconds == kInfinite ? nullptr : &interval, "Sleep");
+}
+
+DWORD WINAPI SleepEx(DWORD dwMilliseconds, BOOL bAlertable)
+{
+    Sleep(dwMilliseconds);
+    return 0;
+}
+
+}  // extern "C"
