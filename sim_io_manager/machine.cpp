@@ -85,6 +85,9 @@ void Machine::end_process(Process* process, uint32_t exit_code)
 {
     {
         ThreadSwitch in_process(system_->main_thread(process));
+        // As at ExitProcess: the threads it created stop first. Their stacks (and the host
+        // threads' descriptors at the top of them) are its memory: visible from here.
+        win32::terminate_process_threads(process);
         process->handles().close_all(process);
     }
     process->set_exited(exit_code);

@@ -104,6 +104,16 @@ Thread* System::create_thread(Process* process)
     return thread;
 }
 
+std::vector<Thread*> System::threads_of(Process* process) const
+{
+    std::lock_guard guard(lock_);
+    std::vector<Thread*> out;
+    for (Thread* thread : threads_)
+        if (thread->process() == process)
+            out.push_back(thread);
+    return out;
+}
+
 Thread* System::main_thread(Process* process) const
 {
     std::lock_guard guard(lock_);

@@ -63,6 +63,7 @@ public:
     Process* create_process(std::string image_name);
     Thread* create_thread(Process* process);
     Thread* main_thread(Process* process) const;
+    std::vector<Thread*> threads_of(Process* process) const;
     void reap_process(Process* process);
     std::vector<Process*> processes() const;
     Process* find_process(uint32_t pid) const;

@@ -10,6 +10,10 @@
 
 #include "nt.h"
 
+namespace iosim {
+class Process;
+}
+
 namespace iosim::win32 {
 
 // Sets the calling thread's last error from an NTSTATUS, as BaseSetLastNTError does.
@@ -32,6 +36,9 @@ std::u16string dos_path_to_nt(std::u16string_view path);
 std::u16string widen(const char* text);             // ANSI (UTF-8 here) -> UTF-16
 std::u16string widen(const char16_t* text);          // copy of a NUL-terminated string
 std::string narrow(std::u16string_view text);        // UTF-16 -> UTF-8
+
+// Process exit: terminates (and joins) the threads the process created that still run.
+void terminate_process_threads(Process* process);
 
 // Thrown by ExitProcess / ExitThread to unwind the app back to the runner.
 struct AppExit {

@@ -50,22 +50,19 @@ Scheduler::Scheduler(Options options) : options_(std::move(options)), random_(op
 
 Scheduler::~Scheduler()
 {
+    // Contexts still alive unwind one at a time, each holding the baton while it does
+    // (their destructors run simulated code: thread switches, address-space changes).
     std::vector<Context*> spawned;
     {
         std::unique_lock lock(lock_);
-        tearing_down_ = true;
-        for (auto& context : contexts_) {
-            if (context->state_ != Context::State::Done && !context->adopted_) {
-                context->abort_ = true;
-                context->cv_.notify_one();
-            }
+        for (auto& context : contexts_)
             if (!context->adopted_)
                 spawned.push_back(context.get());
-        }
     }
     for (Context* context : spawned)
-        if (!context->joined_)
-            pthread_join(context->host_, nullptr);
+        terminate(context);
+    std::unique_lock lock(lock_);
+    tearing_down_ = true;
     if (t_context != nullptr && t_context->adopted_)
         t_context = nullptr;
 }
@@ -110,34 +107,42 @@ void* Scheduler::host_main(void* arg)
     Scheduler* self = start->scheduler;
     Context* context = start->context;
     t_context = context;
+    bool run;
     {
         std::unique_lock lock(self->lock_);
-        context->cv_.wait(lock, [&] { return context->go_ || context->abort_; });
-        if (!context->go_) {
-            context->state_ = Context::State::Done;
-            return nullptr;
-        }
+        context->cv_.wait(lock, [&] { return context->go_; });
+        run = !context->abort_;  // terminated before it ever ran
     }
-    try {
-        context->body_();
-    } catch (const ContextAbort&) {
-        // the run is being torn down
-    } catch (...) {
-        context->error_ = std::current_exception();
+    if (run) {
+        try {
+            context->body_();
+        } catch (const ContextAbort&) {
+            // terminated, or the run is being torn down
+        } catch (...) {
+            context->error_ = std::current_exception();
+        }
     }
     std::unique_lock lock(self->lock_);
     context->state_ = Context::State::Done;
     context->done_.SignalState = 1;
     self->wake_satisfied(&context->done_);
     self->trace(fmt::format("thread {} ended", label(context)));
-    if (!self->tearing_down_ && self->running_ == context)
+    if (context->abort_ && self->terminator_ != nullptr) {
+        // Back to whoever terminated it; it joins this host thread.
+        Context* back = self->terminator_;
+        self->terminator_ = nullptr;
+        self->running_ = back;
+        back->go_ = true;
+        back->cv_.notify_one();
+    } else if (self->running_ == context) {
         self->schedule_away(lock, true);
+    }
     t_context = nullptr;
     return nullptr;
 }
 
 Context* Scheduler::spawn(std::string name, std::function<void()> body, void* stack, size_t stack_size,
-                          Thread* identity)
+                          Thread* identity, bool suspended)
 {
     std::unique_lock lock(lock_);
     auto owned = std::make_unique<Context>();
@@ -157,9 +162,62 @@ Context* Scheduler::spawn(std::string name, std::function<void()> body, void* st
     pthread_attr_destroy(&attr);
     if (error != 0)
         throw std::runtime_error("iosim: cannot start a host thread for a simulated thread");
+    if (suspended) {
+        context->state_ = Context::State::Waiting;  // on nothing, until resumed
+        context->wait_ = Context::Wait{};
+        context->wait_.why = "created suspended";
+        trace(fmt::format("thread {} created, suspended", label(context)));
+        return context;
+    }
     ready_.push_back(context);
     trace(fmt::format("thread {} created, ready", label(context)));
     return context;
+}
+
+void Scheduler::resume(Context* context)
+{
+    std::unique_lock lock(lock_);
+    if (context->state_ != Context::State::Waiting || context->wait_.why != "created suspended")
+        return;
+    context->state_ = Context::State::Ready;
+    ready_.push_back(context);
+    trace(fmt::format("thread {} resumed, ready", label(context)));
+}
+
+void Scheduler::terminate(Context* context)
+{
+    {
+        std::unique_lock lock(lock_);
+        if (context->joined_ || context->adopted_)
+            return;
+        context->joined_ = true;
+        if (context->state_ != Context::State::Done) {
+            for (DISPATCHER_HEADER* object : context->wait_.objects) {
+                auto& vec = waiters_[object];
+                vec.erase(std::remove(vec.begin(), vec.end(), context), vec.end());
+            }
+            ready_.erase(std::remove(ready_.begin(), ready_.end(), context), ready_.end());
+            trace(fmt::format("thread {} terminated", label(context)));
+            // Hand it the baton so it unwinds alone, and wait until it gives it back.
+            Context* self = t_context;
+            context->abort_ = true;
+            terminator_ = self;
+            running_ = context;
+            context->go_ = true;
+            context->cv_.notify_one();
+            if (self != nullptr) {
+                self->go_ = false;
+                self->cv_.wait(lock, [&] { return self->go_; });
+            } else {
+                while (context->state_ != Context::State::Done) {
+                    lock.unlock();
+                    sched_yield();
+                    lock.lock();
+                }
+            }
+        }
+    }
+    pthread_join(context->host_, nullptr);
 }
 
 void Scheduler::join(Context* context)
@@ -230,6 +288,10 @@ void Scheduler::throw_abort(Context* self)
         // The carrier holds the baton again: the run is over, but it may still tear down.
         deadlock_carrier_ = nullptr;
         self->abort_ = false;
+        for (DISPATCHER_HEADER* object : self->wait_.objects) {
+            auto& vec = waiters_[object];
+            vec.erase(std::remove(vec.begin(), vec.end(), self), vec.end());
+        }
         self->state_ = Context::State::Running;
         running_ = self;
         std::string text;
@@ -410,8 +472,6 @@ void Scheduler::schedule_away(std::unique_lock<std::mutex>& lock, bool exiting)
                 return;
             throw ContextAbort{};
         }
-        if (self != nullptr && self->abort_ && !exiting)
-            throw_abort(self);
         Context* next = pick_ready();
         if (next != nullptr) {
             if (next == self) {
@@ -430,9 +490,16 @@ void Scheduler::schedule_away(std::unique_lock<std::mutex>& lock, bool exiting)
         if (expire_due(lock))
             continue;
         report_deadlock(lock);
-        if (exiting)
-            return;
-        throw_abort(self);
+        Context* carrier = deadlock_carrier_;
+        if (carrier == nullptr || carrier == self) {
+            if (exiting)
+                return;
+            throw_abort(self);
+        }
+        // The carrier wakes to throw the report; this context waits until the run is torn down.
+        carrier->abort_ = true;
+        hand_baton(carrier, lock, !exiting);
+        return;
     }
 }
 
@@ -457,11 +524,8 @@ void Scheduler::report_deadlock(std::unique_lock<std::mutex>&)
     deadlock_ = std::move(report);
     deadlock_carrier_ = carrier;
     trace("deadlock: every thread waits");
-    for (const auto& context : contexts_)
-        if (context->state_ == Context::State::Waiting) {
-            context->abort_ = true;  // each wakes and unwinds; the carrier throws the report
-            context->cv_.notify_one();
-        }
+    // Only the carrier wakes (schedule_away hands it the baton); the others stay blocked
+    // until the run is torn down, then unwind one at a time.
 }
 
 bool Scheduler::set_timer(KTIMER* timer, LARGE_INTEGER due, LONG period, KDPC* dpc)

@@ -122,7 +122,12 @@ public:
     // Creates a context running `body` on a new host thread (on `stack` if given); it is
     // Ready and runs when the scheduler picks it.
     Context* spawn(std::string name, std::function<void()> body, void* stack = nullptr, size_t stack_size = 0,
-                   Thread* identity = nullptr);
+                   Thread* identity = nullptr, bool suspended = false);
+    // A context spawned suspended becomes ready (ResumeThread).
+    void resume(Context* context);
+    // Ends a context that has not finished (process exit, TerminateThread): it unwinds out
+    // of its wait with ContextAbort; a ready one that never ran just ends. Then joins it.
+    void terminate(Context* context);
     // Waits (as a wait, letting others run) until `context` ended, then reaps its host thread.
     // Rethrows what escaped its body.
     void join(Context* context);
@@ -197,6 +202,7 @@ private:
     std::map<KDPC*, unsigned> queued_dpcs_;
     std::unique_ptr<Deadlock> deadlock_;
     Context* deadlock_carrier_ = nullptr;  // the context that throws the deadlock report
+    Context* terminator_ = nullptr;        // the context waiting for a terminated one to unwind
     bool tearing_down_ = false;
 };
 

@@ -89,6 +89,10 @@ public:
     KIRQL irql = 0;
     // Signalled when the thread ends (what KeWaitForSingleObject on a thread object waits for).
     DISPATCHER_HEADER done_object{};
+    // Its exit status (STILL_ACTIVE, 0x103, while it runs) and the scheduler context running
+    // it when it has one of its own (a created thread; ke::Context).
+    uint32_t exit_status = 0x103;
+    void* context = nullptr;
     // KeStackAttachProcess: the process whose address space the thread runs in meanwhile.
     Process* attached_process = nullptr;
     ULONG last_error = 0;  // Win32 GetLastError
