@@ -55,7 +55,8 @@ public:
             host_.assign(size_, '\0');
             data_ = host_.data();
         }
-        std::memcpy(data_, initial.data(), std::min(initial.size(), size_));
+        if (!initial.empty())
+            std::memcpy(data_, initial.data(), std::min(initial.size(), size_));
     }
     ~UserBuffer()
     {
