@@ -14,6 +14,7 @@
 #include "ke/scheduler.h"
 #include "mm/memory_manager.h"
 #include "ps/process.h"
+#include "ps/user_thread.h"
 #include "system.h"
 #include "win32/win32.h"
 #include "windows.h"
@@ -74,11 +75,8 @@ HANDLE WINAPI CreateThread(LPSECURITY_ATTRIBUTES lpThreadAttributes, SIZE_T dwSt
         set_last_error(ERROR_INVALID_PARAMETER);
         return nullptr;
     }
-    size_t bytes = dwStackSize != 0 ? dwStackSize : kDefaultStack;
-    size_t pages = mm::pages_for(bytes);
-    mm::AddressSpace& space = *process->memory->space;
-    void* base = space.reserve(pages + 1, "stack", PAGE_READWRITE, 0, 16);
-    if (base == nullptr || !NT_SUCCESS(space.commit(static_cast<char*>(base) + mm::kPageSize, pages, PAGE_READWRITE))) {
+    UserStack stack = reserve_user_stack(process, dwStackSize != 0 ? dwStackSize : kDefaultStack);
+    if (stack.base == nullptr) {
         set_last_error(ERROR_NOT_ENOUGH_MEMORY);
         return nullptr;
     }
@@ -97,8 +95,8 @@ HANDLE WINAPI CreateThread(LPSECURITY_ATTRIBUTES lpThreadAttributes, SIZE_T dwSt
         thread->done_object.SignalState = 1;
         System::current()->scheduler().signalled(&thread->done_object);
     };
-    thread->context = sys->scheduler().spawn(process->image_name(), body, static_cast<char*>(base) + mm::kPageSize,
-                                             pages * mm::kPageSize, thread, (dwCreationFlags & CREATE_SUSPENDED) != 0);
+    thread->context = sys->scheduler().spawn(process->image_name(), body, stack.stack, stack.size, thread,
+                                             (dwCreationFlags & CREATE_SUSPENDED) != 0);
     sys->trace().record(trace::Kind::Win32, 0,
                         fmt::format("CreateThread: thread {} in process {}{}", thread->tid(), process->pid(),
                                     (dwCreationFlags & CREATE_SUSPENDED) != 0 ? " (suspended)" : ""));

@@ -15,6 +15,23 @@ namespace iosim {
 // then this weak default keeps the build whole.
 __attribute__((weak)) void install_fault_stack() {}
 
+UserStack reserve_user_stack(Process* process, size_t bytes)
+{
+    mm::AddressSpace& space = *process->memory->space;
+    size_t pages = mm::pages_for(bytes);
+    // One uncommitted guard page below the stack: an overflow faults instead of running
+    // into whatever lies below.
+    void* base = space.reserve(pages + 1, "stack", PAGE_READWRITE, 0, 16);
+    if (base == nullptr)
+        return {};
+    void* stack = static_cast<char*>(base) + mm::kPageSize;
+    if (!NT_SUCCESS(space.commit(stack, pages, PAGE_READWRITE))) {
+        space.release(base);
+        return {};
+    }
+    return {base, stack, pages * mm::kPageSize};
+}
+
 void run_on_user_stack(Process* process, const std::function<void()>& body, size_t stack_bytes)
 {
     System* sys = System::current();
@@ -23,11 +40,9 @@ void run_on_user_stack(Process* process, const std::function<void()>& body, size
         return;
     }
     mm::AddressSpace& space = *process->memory->space;
-    size_t pages = mm::pages_for(stack_bytes);
-    // One uncommitted guard page below the stack: an overflow faults instead of running
-    // into whatever lies below.
-    void* base = space.reserve(pages + 1, "stack", PAGE_READWRITE, 0, 16);
-    if (base == nullptr || !NT_SUCCESS(space.commit(static_cast<char*>(base) + mm::kPageSize, pages, PAGE_READWRITE)))
+    UserStack stack = reserve_user_stack(process, stack_bytes);
+    void* base = stack.base;
+    if (base == nullptr)
         throw std::runtime_error("iosim: no room for an app thread's stack in its user space");
     // A simulated thread of the scheduler: it runs when the caller waits for it.
     ke::Scheduler& scheduler = sys->scheduler();
@@ -37,7 +52,7 @@ void run_on_user_stack(Process* process, const std::function<void()>& body, size
             install_fault_stack();
             body();
         },
-        static_cast<char*>(base) + mm::kPageSize, pages * mm::kPageSize, current_thread());
+        stack.stack, stack.size, current_thread());
     try {
         scheduler.join(context);
     } catch (...) {

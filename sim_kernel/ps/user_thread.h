@@ -16,6 +16,16 @@ namespace iosim {
 
 class Process;
 
+// A thread stack in `process`'s user space: a "stack" reservation of `bytes` (rounded to
+// pages) with one uncommitted guard page below it. `base` is the reservation (release it),
+// `stack`/`size` what pthread_attr_setstack takes. Null base when there is no room.
+struct UserStack {
+    void* base = nullptr;
+    void* stack = nullptr;
+    size_t size = 0;
+};
+UserStack reserve_user_stack(Process* process, size_t bytes);
+
 // Runs `body` on a new host thread with a `stack_bytes` stack in `process`'s user space
 // (the process's space must be the visible one: the caller switched to the process) and
 // waits for it. Exceptions thrown by `body` are rethrown here.
