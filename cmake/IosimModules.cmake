@@ -1,13 +1,23 @@
 # IosimModules.cmake - build unchanged Windows driver and app sources as iosim modules.
 #
-#   iosim_add_driver(<name> SOURCES a.c b.cpp ... [INCLUDE_DIRS dir...] [DEFINES X=1 ...])
+#   iosim_add_driver(<name> SOURCES a.c b.cpp ... [INCLUDE_DIRS dir...] [DEFINES X=1 ...]
+#                    [EXPORTS] [IMPORTS_FROM <driver>...])
 #       -> <name>.sys, a driver module (ntddk.h/wdm.h on the include path)
+#       EXPORTS: other drivers may import routines from this one (an export driver, like a
+#         port driver); its soname is <name>.sys, the name importers record.
+#       IMPORTS_FROM: this driver calls routines exported by those drivers (targets built
+#         with EXPORTS, or paths to .sys files). It records them as needed modules, the way
+#         a PE import table names its DLL: iosim loads it only while they are loaded, and
+#         they cannot unload before it (see docs/device-stacks.md, "Driver pairs").
 #   iosim_add_app(<name> SOURCES main.cpp ... [ANSI] [INCLUDE_DIRS ...] [DEFINES ...])
 #       -> <name>.exe, a Win32 console app module; UNICODE unless ANSI (as a Visual Studio
 #          project's "Character Set" setting)
 #
 # Both compile with -fshort-wchar (WCHAR and L"..." are 16-bit, as on Windows),
-# -fexceptions (so a bug check report can unwind through C code) and debug info (so gdb
+# -fexceptions (so a bug check report can unwind through C code), -fnon-call-exceptions
+# and asynchronous unwind tables (so a fault's bug check, thrown from the fault handler's
+# trampoline, unwinds from the faulting instruction itself; see sim_kernel/ke/fault.cpp)
+# and debug info (so gdb
 # and the reports can name source lines). Sources that include headers with backslashes
 # ("..\common.h", <sys\public.h>) build unchanged: see iosim_fix_backslash_includes below.
 #
@@ -21,11 +31,12 @@ get_filename_component(IOSIM_SHIM_DIR "${IOSIM_SHIM_DIR}" ABSOLUTE)
 
 # (-gdwarf-aranges with clang: libdw, which names source lines in reports, needs the
 # address-range table gcc always emits.)
-# (-fno-sanitize=null: under a sanitizer build, a driver's NULL pointer must still reach
-# iosim's page-fault report, bug check 0x50, as it would on Windows.)
-set(IOSIM_MODULE_C_FLAGS -fshort-wchar -fexceptions -g -Wno-unknown-pragmas -Wno-multichar -fno-sanitize=null
+# (-fno-sanitize=null,integer-divide-by-zero: under a sanitizer build, a driver's NULL
+# pointer or division by zero must still reach iosim's fault handling (a structured
+# exception inside __try, else bug check 0x50 / 0x1E), as it would on Windows.)
+set(IOSIM_MODULE_C_FLAGS -fshort-wchar -fexceptions -fnon-call-exceptions -fasynchronous-unwind-tables -g -Wno-unknown-pragmas -Wno-multichar -fno-sanitize=null,integer-divide-by-zero
     $<$<C_COMPILER_ID:Clang>:-gdwarf-aranges>)
-set(IOSIM_MODULE_CXX_FLAGS -fshort-wchar -g -Wno-unknown-pragmas -Wno-multichar -fno-sanitize=null
+set(IOSIM_MODULE_CXX_FLAGS -fshort-wchar -fnon-call-exceptions -fasynchronous-unwind-tables -g -Wno-unknown-pragmas -Wno-multichar -fno-sanitize=null,integer-divide-by-zero
     $<$<CXX_COMPILER_ID:Clang>:-gdwarf-aranges> $<$<CXX_COMPILER_ID:GNU>:-fno-gnu-unique>)
 
 # Scans the target's source folders for #include lines that use backslashes and writes,
@@ -81,7 +92,7 @@ function(iosim_fix_backslash_includes target)
 endfunction()
 
 function(_iosim_module target kind)
-  cmake_parse_arguments(ARG "ANSI" "" "SOURCES;INCLUDE_DIRS;DEFINES" ${ARGN})
+  cmake_parse_arguments(ARG "ANSI;EXPORTS" "" "SOURCES;INCLUDE_DIRS;DEFINES;IMPORTS_FROM" ${ARGN})
   add_library(${target} MODULE ${ARG_SOURCES})
   if(kind STREQUAL "driver")
     set_target_properties(${target} PROPERTIES PREFIX "" SUFFIX ".sys")
@@ -100,6 +111,19 @@ function(_iosim_module target kind)
     $<$<COMPILE_LANGUAGE:CXX>:${IOSIM_MODULE_CXX_FLAGS}>)
   # Bind a module's own symbols to itself: two drivers may both define DispatchRoutine.
   target_link_options(${target} PRIVATE -Wl,-Bsymbolic)
+  # Driver pairs: an exporter is known to importers by its soname ("port.sys"); an importer
+  # links against the exporter's module file, which records it as a needed module.
+  if(ARG_EXPORTS)
+    target_link_options(${target} PRIVATE "-Wl,-soname,${target}.sys")
+  endif()
+  foreach(_exporter IN LISTS ARG_IMPORTS_FROM)
+    if(TARGET ${_exporter})
+      add_dependencies(${target} ${_exporter})
+      target_link_libraries(${target} PRIVATE "$<TARGET_FILE:${_exporter}>")
+    else()
+      target_link_libraries(${target} PRIVATE "${_exporter}")
+    endif()
+  endforeach()
   iosim_fix_backslash_includes(${target})
 endfunction()
 

@@ -22,6 +22,7 @@ struct BugCheckName {
 };
 
 constexpr BugCheckName kNames[] = {
+    {0x01, "APC_INDEX_MISMATCH"},
     {0x05, "INVALID_PROCESS_ATTACH_ATTEMPT"},
     {0x06, "INVALID_PROCESS_DETACH_ATTEMPT"},
     {0x0A, "IRQL_NOT_LESS_OR_EQUAL"},
@@ -30,8 +31,11 @@ constexpr BugCheckName kNames[] = {
     {0x10, "SPIN_LOCK_NOT_OWNED"},
     {0x11, "THREAD_NOT_MUTEX_OWNER"},
     {0x1E, "KMODE_EXCEPTION_NOT_HANDLED"},
+    {0x20, "KERNEL_APC_PENDING_DURING_EXIT"},
     {0x35, "NO_MORE_IRP_STACK_LOCATIONS"},
     {0x3B, "SYSTEM_SERVICE_EXCEPTION"},
+    {0x3F, "NO_MORE_SYSTEM_PTES"},
+    {0x40, "TARGET_MDL_TOO_SMALL"},
     {0x44, "MULTIPLE_IRP_COMPLETE_REQUESTS"},
     {0x50, "PAGE_FAULT_IN_NONPAGED_AREA"},
     {0x76, "PROCESS_HAS_LOCKED_PAGES"},
@@ -49,7 +53,12 @@ constexpr BugCheckName kNames[] = {
     {0xD1, "DRIVER_IRQL_NOT_LESS_OR_EQUAL"},
     {0xD5, "DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL"},
     {0xD6, "DRIVER_PAGE_FAULT_BEYOND_END_OF_ALLOCATION"},
+    {0xE1, "WORKER_THREAD_RETURNED_AT_BAD_IRQL"},
     {0xE2, "MANUALLY_INITIATED_CRASH"},
+    {0xE3, "RESOURCE_NOT_OWNED"},
+    {0xE4, "WORKER_INVALID"},
+    {0xE9, "ACTIVE_EX_WORKER_THREAD_TERMINATION"},
+    {0x12E, "INVALID_MDL_RANGE"},
     {0x133, "DPC_WATCHDOG_VIOLATION"},
     {0x139, "KERNEL_SECURITY_CHECK_FAILURE"},
 };
@@ -131,10 +140,13 @@ void bugcheck(ULONG code, ULONG_PTR p1, ULONG_PTR p2, ULONG_PTR p3, ULONG_PTR p4
               std::string reason)
 {
     const ULONG_PTR parameters[4] = {p1, p2, p3, p4};
-    BugCheckInfo info = make_bugcheck_report(code, parameters, caller, true, irp, std::move(reason));
+    raise_bugcheck(make_bugcheck_report(code, parameters, caller, true, irp, std::move(reason)));
+}
 
+void raise_bugcheck(BugCheckInfo info)
+{
     if (System* sys = System::current()) {
-        sys->trace().record(trace::Kind::Finding, 0, fmt::format("BUGCHECK 0x{:X} {}", code, info.name));
+        sys->trace().record(trace::Kind::Finding, 0, fmt::format("BUGCHECK 0x{:X} {}", info.code, info.name));
         sys->mark_dead();
     }
     throw BugCheck(std::move(info));

@@ -45,6 +45,9 @@ const char* bugcheck_name(ULONG code);
 [[noreturn]] void bugcheck(ULONG code, ULONG_PTR p1, ULONG_PTR p2, ULONG_PTR p3, ULONG_PTR p4, const void* caller,
                            void* irp, std::string reason);
 
+// Stops the machine with a report already built (the fault handler builds its own).
+[[noreturn]] void raise_bugcheck(BugCheckInfo info);
+
 // Builds the report without stopping anything. `where` names the source line: a return
 // address (`where_is_return_address`) or the address of the faulting instruction.
 BugCheckInfo make_bugcheck_report(ULONG code, const ULONG_PTR (&parameters)[4], const void* where,

@@ -13,6 +13,7 @@
 // NT counterparts: RtlRaiseStatus, RtlDispatchException, the kernel's try/except frames.
 #pragma once
 
+#include <string>
 #include <type_traits>
 
 #include "nt.h"
@@ -45,7 +46,18 @@ NTSTATUS capture(F&& f, ExceptionRecord* record = nullptr)
 // Copies n bytes; STATUS_ACCESS_VIOLATION if either side faults (a bad user buffer).
 NTSTATUS copy(void* to, const void* from, size_t n);
 
-// True while this thread has a handler frame (the fault handler asks).
+// True while this thread has a handler frame (the fault handler asks): an __except, or
+// a capture(). A __finally alone handles nothing.
 bool frame_active();
+
+// The fault handler's side (ke/fault.cpp). In the signal handler: keep the faulting
+// registers for GetExceptionInformation()->ContextRecord (copies only). Then, back on the
+// faulting thread's own stack: raise the exception the fault became (record.pc is the
+// faulting instruction, not a return address).
+void record_fault_context(const void* ucontext);
+[[noreturn]] void raise_fault(const ExceptionRecord& record);
+
+// The innermost frame's source line ("seh_driver.c:42"), for reports; empty if none.
+std::string innermost_frame_location();
 
 }  // namespace iosim::seh

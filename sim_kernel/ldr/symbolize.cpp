@@ -118,8 +118,11 @@ SourceLocation symbolize(const void* address)
 
 SourceLocation symbolize_return_address(const void* return_address)
 {
-    // The call instruction ends right before the return address.
-    return symbolize(static_cast<const char*>(return_address) - 1);
+    // The call instruction ends right before the return address. (No arithmetic on a null
+    // pointer: that is undefined behaviour, and UBSan says so.)
+    if (return_address == nullptr)
+        return {};
+    return symbolize(reinterpret_cast<const void*>(reinterpret_cast<uintptr_t>(return_address) - 1));
 }
 
 static std::string describe(const SourceLocation& where, const void* address)
