@@ -63,7 +63,7 @@ void string_free(void* block, const char* routine, const char* init_routine, con
     auto blocks = sys->pool().outstanding_all();
     bool live = std::any_of(blocks.begin(), blocks.end(), [&](const ex::PoolBlock& b) { return b.address == block; });
     if (!live)
-        bugcheck(BAD_POOL_CALLER, 0x07, reinterpret_cast<ULONG_PTR>(block), 0, 0, caller, nullptr,
+        bugcheck(BAD_POOL_CALLER, 0x07, 0, 0, reinterpret_cast<ULONG_PTR>(block), caller, nullptr,
                  std::string(routine) +
                      " was called on a string whose Buffer is not a live pool block. Only a string that an Rtl "
                      "routine allocated (AllocateDestinationString = TRUE, RtlStringFromGUID) may be freed this "
