@@ -8,6 +8,16 @@
 //     max(input, output); input copied in; Information bytes copied back. IN/OUT_DIRECT:
 //     input in SystemBuffer, output through an MDL. NEITHER: raw addresses.
 //   query information: always buffered.
+// User buffers (UserMode requests) are validated before the driver sees anything, as the
+// NT services do: NtReadFile probes its buffer for write and NtWriteFile for read
+// (ProbeForWrite / ProbeForRead, whatever the device's transfer method); buffered input is
+// copied under a handler frame; a direct transfer's MDL is probed and locked
+// (MmProbeAndLockPages: IoWriteAccess for a read, IoReadAccess for a write, IoReadAccess
+// for METHOD_IN_DIRECT's output buffer, IoWriteAccess for METHOD_OUT_DIRECT's);
+// METHOD_BUFFERED's output buffer is probed for write; METHOD_NEITHER's buffers are not
+// looked at (the driver must probe them itself). A bad buffer fails the service with
+// STATUS_ACCESS_VIOLATION (ERROR_NOACCESS in the app) and no IRP is sent. Zero lengths are
+// never probed, and a zero-length direct transfer has no MDL (MdlAddress NULL).
 // Access bits of a control code are checked against the handle's granted access before
 // any IRP exists. The I/O manager does not advance CurrentByteOffset (drivers that keep a
 // file position do that themselves).
@@ -20,8 +30,11 @@
 
 #include "device.h"
 #include "file.h"
+#include "ke/event.h"
 #include "io_api.h"
+#include "ke/seh.h"
 #include "mdl.h"
+#include "ob/kernel_handle.h"
 #include "request.h"
 #include "system.h"
 
@@ -29,13 +42,13 @@ namespace iosim::io {
 
 namespace {
 
-NTSTATUS reference_file(HANDLE handle, FILE_OBJECT** file, ACCESS_MASK* granted)
+// Kernel handles (OBJ_KERNEL_HANDLE, from ZwCreateFile) resolve in the System process's
+// table for a kernel-mode caller, any other handle in the current process's: see
+// ob/kernel_handle.h and zw_file.cpp.
+NTSTATUS reference_file(HANDLE handle, KPROCESSOR_MODE mode, FILE_OBJECT** file, ACCESS_MASK* granted)
 {
-    Process* process = current_process();
-    if (process == nullptr)
-        return STATUS_INVALID_HANDLE;
     void* object = nullptr;
-    NTSTATUS status = process->handles().reference(handle, &file_type(), &object, granted);
+    NTSTATUS status = ob::reference_by_handle(handle, mode, &file_type(), &object, granted);
     if (!NT_SUCCESS(status))
         return status;
     *file = static_cast<FILE_OBJECT*>(object);
@@ -52,18 +65,123 @@ struct FileRef {
     }
 };
 
+// The caller's event (NtReadFile's Event argument), referenced until the IRP owns it.
+struct EventRef {
+    KEVENT* event = nullptr;
+    ~EventRef()
+    {
+        if (event != nullptr)
+            ob::dereference(event);
+    }
+    // The IRP takes the reference (released when the request finishes).
+    void hand_to(Request& request)
+    {
+        request.user_event = event;
+        request.event_referenced = event != nullptr;
+        event = nullptr;
+    }
+};
+
+// ObReferenceObjectByHandle(Event, EVENT_MODIFY_STATE, ExEventObjectType): a bad handle
+// fails the service before any IRP exists.
+NTSTATUS reference_event(HANDLE handle, KPROCESSOR_MODE mode, EventRef* ref)
+{
+    if (handle == nullptr)
+        return STATUS_SUCCESS;
+    void* object = nullptr;
+    ACCESS_MASK granted = 0;
+    NTSTATUS status = ob::reference_by_handle(handle, mode, &ke::event_type(), &object, &granted);
+    if (!NT_SUCCESS(status))
+        return status == STATUS_OBJECT_TYPE_MISMATCH ? status : STATUS_INVALID_HANDLE;
+    ref->event = &static_cast<ke::EventObject*>(object)->event;
+    return STATUS_SUCCESS;
+}
+
+void notice_to_request(const CompletionNotice& notice, EventRef& event, Request& request)
+{
+    event.hand_to(request);
+    request.apc_routine = notice.apc_routine;
+    request.apc_context = notice.apc_context;
+}
+
 // A SystemBuffer. Windows hands out pool memory as it is; iosim zeroes it, plus one
 // terminating zero byte past the end that the driver must not count on, so that runs are
 // deterministic and the classic DbgPrint((PCSTR)SystemBuffer) of an unterminated input
 // (seed 000's IOCTL driver does this) reads a string instead of whatever follows.
-void* allocate_system_buffer(size_t size) { return size == 0 ? nullptr : std::calloc(1, size + 1); }
+void* allocate_system_buffer(size_t size) { return size == 0 ? nullptr : ex::allocate_system_buffer(size + 1); }
+
+// ---- the caller's buffers (the user-buffer rules in the header) ----
+
+// ProbeForWrite (`for_write`) or ProbeForRead of a caller's buffer, byte-aligned, under a
+// handler frame: STATUS_ACCESS_VIOLATION for a range that reaches kernel space or wraps,
+// or (for write) a page the caller cannot write. Length 0: nothing to check.
+NTSTATUS probe_user_buffer(const void* buffer, ULONG length, bool for_write)
+{
+    if (length == 0)
+        return STATUS_SUCCESS;
+    struct Args {
+        const void* buffer;
+        ULONG length;
+    } args{buffer, length};
+    if (for_write)
+        return seh::capture([](void* c) {
+            auto* a = static_cast<Args*>(c);
+            ProbeForWrite(const_cast<void*>(a->buffer), a->length, sizeof(UCHAR));
+        }, &args);
+    return seh::capture([](void* c) {
+        auto* a = static_cast<Args*>(c);
+        ProbeForRead(a->buffer, a->length, sizeof(UCHAR));
+    }, &args);
+}
+
+// A SystemBuffer of `size` bytes holding the caller's `input_length` bytes of input: for a
+// user-mode caller probed and copied under a handler frame. nullptr with *status set
+// when the input cannot be read.
+void* buffer_with_input(size_t size, const void* input, ULONG input_length, KPROCESSOR_MODE mode, NTSTATUS* status)
+{
+    *status = STATUS_SUCCESS;
+    if (mode == UserMode && input != nullptr) {
+        *status = probe_user_buffer(input, input_length, false);
+        if (!NT_SUCCESS(*status))
+            return nullptr;
+    }
+    void* system_buffer = allocate_system_buffer(size);
+    if (system_buffer == nullptr || input == nullptr || input_length == 0)
+        return system_buffer;
+    if (mode == UserMode) {
+        *status = seh::copy(system_buffer, input, input_length);
+        if (!NT_SUCCESS(*status)) {
+            ex::free_system_buffer(system_buffer);
+            return nullptr;
+        }
+    } else {
+        std::memcpy(system_buffer, input, input_length);
+    }
+    return system_buffer;
+}
+
+// The trace line for a request refused over a bad buffer (no IRP reaches a driver).
+void trace_bad_buffer(const char* service, const char* which, const void* buffer, ULONG length, NTSTATUS status)
+{
+    if (System* sys = System::current(); sys != nullptr && sys->trace().enabled())
+        sys->trace().record(trace::Kind::Irp, 0,
+                            fmt::format("{} refused: the caller's {} buffer {} ({} bytes) is not valid in process {} "
+                                        "(STATUS_ACCESS_VIOLATION 0x{:08X}, no IRP sent)",
+                                        service, which, static_cast<const void*>(buffer), length,
+                                        current_process() != nullptr ? current_process()->pid() : 0,
+                                        static_cast<ULONG>(status)));
+}
 
 NTSTATUS read_write(bool write, HANDLE handle, void* buffer, ULONG length, const LARGE_INTEGER* byte_offset,
-                    KPROCESSOR_MODE mode, IO_STATUS_BLOCK* iosb)
+                    KPROCESSOR_MODE mode, IO_STATUS_BLOCK* iosb, const CompletionNotice& notice)
 {
     FileRef ref;
     ACCESS_MASK granted = 0;
-    NTSTATUS status = reference_file(handle, &ref.file, &granted);
+    NTSTATUS status = reference_file(handle, mode, &ref.file, &granted);
+    if (!NT_SUCCESS(status))
+        return status;
+    EventRef event;
+    status = reference_event(notice.event, mode, &event);
     if (!NT_SUCCESS(status))
         return status;
     FILE_OBJECT* file = ref.file;
@@ -77,8 +195,25 @@ NTSTATUS read_write(bool write, HANDLE handle, void* buffer, ULONG length, const
     else
         return STATUS_INVALID_PARAMETER;  // an asynchronous file object needs an explicit offset
 
+    const char* service = write ? "WriteFile" : "ReadFile";
+    if (mode == UserMode) {
+        // NtReadFile: ProbeForWrite; NtWriteFile: ProbeForRead - for every kind of device.
+        status = probe_user_buffer(buffer, length, !write);
+        if (!NT_SUCCESS(status)) {
+            trace_bad_buffer(service, "data", buffer, length, status);
+            return status;
+        }
+    }
     DEVICE_OBJECT* top = attached_top(file->DeviceObject);
-    IRP* irp = build_request_irp(file, top, write ? IRP_MJ_WRITE : IRP_MJ_READ, mode);
+    void* system_buffer = nullptr;
+    if ((top->Flags & DO_BUFFERED_IO) != 0 && length != 0) {
+        system_buffer = write ? buffer_with_input(length, buffer, length, mode, &status) : allocate_system_buffer(length);
+        if (!NT_SUCCESS(status)) {
+            trace_bad_buffer(service, "data", buffer, length, status);
+            return status;
+        }
+    }
+    IRP* irp = build_request_irp(file, top, write ? IRP_MJ_WRITE : IRP_MJ_READ, mode, true);
     IO_STACK_LOCATION* sp = IoGetNextIrpStackLocation(irp);
     if (write) {
         sp->Parameters.Write.Length = length;
@@ -94,48 +229,55 @@ NTSTATUS read_write(bool write, HANDLE handle, void* buffer, ULONG length, const
     request.user_buffer_length = length;
     if ((top->Flags & DO_BUFFERED_IO) != 0) {
         if (length != 0) {
-            irp->AssociatedIrp.SystemBuffer = allocate_system_buffer(length);
+            irp->AssociatedIrp.SystemBuffer = system_buffer;
             irp->Flags |= IRP_BUFFERED_IO | IRP_DEALLOCATE_BUFFER;
-            if (write)
-                std::memcpy(irp->AssociatedIrp.SystemBuffer, buffer, length);
-            else
+            if (!write)
                 irp->Flags |= IRP_INPUT_OPERATION;
         }
         irp->UserBuffer = buffer;
     } else if ((top->Flags & DO_DIRECT_IO) != 0) {
+        // Irp->MdlAddress stays NULL for a zero-length transfer.
         if (length != 0) {
             status = attach_user_mdl(irp, buffer, length, write ? IoReadAccess : IoWriteAccess, mode);
             if (!NT_SUCCESS(status)) {
+                ob::dereference(file);  // the IRP's reference
                 free_irp(irp);
+                trace_bad_buffer(service, "data", buffer, length, status);
                 return status;
             }
         }
     } else {
         irp->UserBuffer = buffer;
     }
+    notice_to_request(notice, event, request);
     return send_request(top, irp, request);
 }
 
 }  // namespace
 
 NTSTATUS read_file(HANDLE handle, void* buffer, ULONG length, const LARGE_INTEGER* byte_offset, KPROCESSOR_MODE mode,
-                   IO_STATUS_BLOCK* iosb)
+                   IO_STATUS_BLOCK* iosb, const CompletionNotice& notice)
 {
-    return read_write(false, handle, buffer, length, byte_offset, mode, iosb);
+    return read_write(false, handle, buffer, length, byte_offset, mode, iosb, notice);
 }
 
 NTSTATUS write_file(HANDLE handle, const void* buffer, ULONG length, const LARGE_INTEGER* byte_offset,
-                    KPROCESSOR_MODE mode, IO_STATUS_BLOCK* iosb)
+                    KPROCESSOR_MODE mode, IO_STATUS_BLOCK* iosb, const CompletionNotice& notice)
 {
-    return read_write(true, handle, const_cast<void*>(buffer), length, byte_offset, mode, iosb);
+    return read_write(true, handle, const_cast<void*>(buffer), length, byte_offset, mode, iosb, notice);
 }
 
 NTSTATUS device_io_control(HANDLE handle, ULONG io_control_code, void* input, ULONG input_length, void* output,
-                           ULONG output_length, bool internal, KPROCESSOR_MODE mode, IO_STATUS_BLOCK* iosb)
+                           ULONG output_length, bool internal, KPROCESSOR_MODE mode, IO_STATUS_BLOCK* iosb,
+                           const CompletionNotice& notice)
 {
     FileRef ref;
     ACCESS_MASK granted = 0;
-    NTSTATUS status = reference_file(handle, &ref.file, &granted);
+    NTSTATUS status = reference_file(handle, mode, &ref.file, &granted);
+    if (!NT_SUCCESS(status))
+        return status;
+    EventRef event;
+    status = reference_event(notice.event, mode, &event);
     if (!NT_SUCCESS(status))
         return status;
     FILE_OBJECT* file = ref.file;
@@ -152,8 +294,33 @@ NTSTATUS device_io_control(HANDLE handle, ULONG io_control_code, void* input, UL
         return STATUS_ACCESS_DENIED;
     }
 
+    // The caller's buffers, checked and captured before any IRP exists (the header's rules).
+    const ULONG method = METHOD_FROM_CTL_CODE(io_control_code);
+    const char* service = internal ? "internal DeviceIoControl" : "DeviceIoControl";
+    void* system_buffer = nullptr;
+    if (method == METHOD_BUFFERED || method == METHOD_IN_DIRECT || method == METHOD_OUT_DIRECT) {
+        if (method == METHOD_BUFFERED && mode == UserMode && output != nullptr) {
+            status = probe_user_buffer(output, output_length, true);
+            if (!NT_SUCCESS(status)) {
+                trace_bad_buffer(service, "output", output, output_length, status);
+                return status;
+            }
+        }
+        ULONG size = method == METHOD_BUFFERED ? std::max(input_length, output_length)
+                     : input != nullptr      ? input_length
+                                             : 0;
+        if (size != 0) {
+            system_buffer = buffer_with_input(size, input, input_length, mode, &status);
+            if (!NT_SUCCESS(status)) {
+                trace_bad_buffer(service, "input", input, input_length, status);
+                return status;
+            }
+        }
+    }
+
     DEVICE_OBJECT* top = attached_top(file->DeviceObject);
-    IRP* irp = build_request_irp(file, top, internal ? IRP_MJ_INTERNAL_DEVICE_CONTROL : IRP_MJ_DEVICE_CONTROL, mode);
+    IRP* irp =
+        build_request_irp(file, top, internal ? IRP_MJ_INTERNAL_DEVICE_CONTROL : IRP_MJ_DEVICE_CONTROL, mode, true);
     IO_STACK_LOCATION* sp = IoGetNextIrpStackLocation(irp);
     sp->Parameters.DeviceIoControl.IoControlCode = io_control_code;
     sp->Parameters.DeviceIoControl.InputBufferLength = input_length;
@@ -161,35 +328,34 @@ NTSTATUS device_io_control(HANDLE handle, ULONG io_control_code, void* input, UL
     Request request;
     request.user_iosb = iosb;
     request.user_buffer_length = output_length;
-    switch (METHOD_FROM_CTL_CODE(io_control_code)) {
-    case METHOD_BUFFERED: {
-        ULONG size = std::max(input_length, output_length);
-        if (size != 0) {
-            irp->AssociatedIrp.SystemBuffer = allocate_system_buffer(size);
+    switch (method) {
+    case METHOD_BUFFERED:
+        if (system_buffer != nullptr) {
+            irp->AssociatedIrp.SystemBuffer = system_buffer;
             irp->Flags |= IRP_BUFFERED_IO | IRP_DEALLOCATE_BUFFER;
-            if (input != nullptr && input_length != 0)
-                std::memcpy(irp->AssociatedIrp.SystemBuffer, input, input_length);
             if (output_length != 0) {
                 irp->Flags |= IRP_INPUT_OPERATION;
                 irp->UserBuffer = output;
             }
         }
         break;
-    }
     case METHOD_IN_DIRECT:
     case METHOD_OUT_DIRECT:
-        if (input_length != 0 && input != nullptr) {
-            irp->AssociatedIrp.SystemBuffer = allocate_system_buffer(input_length);
+        if (system_buffer != nullptr) {
+            irp->AssociatedIrp.SystemBuffer = system_buffer;
             irp->Flags |= IRP_BUFFERED_IO | IRP_DEALLOCATE_BUFFER;
-            std::memcpy(irp->AssociatedIrp.SystemBuffer, input, input_length);
         }
+        // The output buffer through an MDL: probed for read (IN_DIRECT: the driver reads
+        // it) or write (OUT_DIRECT). No output buffer, or length 0: MdlAddress stays NULL.
         if (output_length != 0 && output != nullptr) {
-            LOCK_OPERATION op = METHOD_FROM_CTL_CODE(io_control_code) == METHOD_IN_DIRECT ? IoReadAccess : IoWriteAccess;
+            LOCK_OPERATION op = method == METHOD_IN_DIRECT ? IoReadAccess : IoWriteAccess;
             status = attach_user_mdl(irp, output, output_length, op, mode);
             if (!NT_SUCCESS(status)) {
-                std::free(irp->AssociatedIrp.SystemBuffer);
+                ex::free_system_buffer(irp->AssociatedIrp.SystemBuffer);
                 irp->AssociatedIrp.SystemBuffer = nullptr;
+                ob::dereference(file);  // the IRP's reference
                 free_irp(irp);
+                trace_bad_buffer(service, "output", output, output_length, status);
                 return status;
             }
         }
@@ -199,6 +365,7 @@ NTSTATUS device_io_control(HANDLE handle, ULONG io_control_code, void* input, UL
         irp->UserBuffer = output;
         break;
     }
+    notice_to_request(notice, event, request);
     return send_request(top, irp, request);
 }
 
@@ -207,12 +374,19 @@ NTSTATUS query_information_file(HANDLE handle, void* information, ULONG length, 
 {
     FileRef ref;
     ACCESS_MASK granted = 0;
-    NTSTATUS status = reference_file(handle, &ref.file, &granted);
+    NTSTATUS status = reference_file(handle, mode, &ref.file, &granted);
     if (!NT_SUCCESS(status))
         return status;
     FILE_OBJECT* file = ref.file;
+    if (mode == UserMode) {
+        status = probe_user_buffer(information, length, true);  // NtQueryInformationFile: ProbeForWrite
+        if (!NT_SUCCESS(status)) {
+            trace_bad_buffer("NtQueryInformationFile", "information", information, length, status);
+            return status;
+        }
+    }
     DEVICE_OBJECT* top = attached_top(file->DeviceObject);
-    IRP* irp = build_request_irp(file, top, IRP_MJ_QUERY_INFORMATION, mode);
+    IRP* irp = build_request_irp(file, top, IRP_MJ_QUERY_INFORMATION, mode, true);
     IO_STACK_LOCATION* sp = IoGetNextIrpStackLocation(irp);
     sp->Parameters.QueryFile.Length = length;
     sp->Parameters.QueryFile.FileInformationClass = info_class;
@@ -224,6 +398,7 @@ NTSTATUS query_information_file(HANDLE handle, void* information, ULONG length, 
     Request request;
     request.user_iosb = iosb;
     request.user_buffer_length = length;
+    request.synchronous_api = true;  // a synchronous API whatever the file object (its own event)
     return send_request(top, irp, request);
 }
 

@@ -1,6 +1,8 @@
 /*
  * direct_client.c - writes and reads the direct I/O sample device, printing the address of
- * its buffer so it can be compared with the MDL's virtual address the driver prints.
+ * its buffer so it can be compared with the MDL's virtual address the driver prints (the
+ * same) and the system address the driver writes through (another address: a second
+ * mapping of the same page frames).
  */
 #include <windows.h>
 #include <stdio.h>

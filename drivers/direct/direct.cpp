@@ -2,11 +2,13 @@
 //
 // Lesson (seed 000 section 10, "直接I/O和内存描述符表"): with DO_DIRECT_IO the I/O manager
 // does not copy the caller's buffer. It describes the caller's pages with an MDL
-// (Irp->MdlAddress, probed and locked), and the driver asks for a system-space address of
-// those same pages with MmGetSystemAddressForMdlSafe. MmGetMdlVirtualAddress is the
-// address the app passed; MmGetMdlByteOffset its offset into the first page. A transfer of
-// 0 bytes has no MDL at all. The device keeps 256 bytes; a transfer past them fails with
-// STATUS_INVALID_PARAMETER.
+// (Irp->MdlAddress, probed and locked): the physical page frames behind the buffer
+// (MmGetMdlPfnArray). The driver asks for a system-space address of those same frames with
+// MmGetSystemAddressForMdlSafe: a second mapping, at another address, of the app's memory,
+// so what the driver writes there is in the app's buffer. MmGetMdlVirtualAddress is the
+// address the app passed (valid only in the app's context); MmGetMdlByteOffset its offset
+// into the first page, which the system address keeps. A transfer of 0 bytes has no MDL at
+// all. The device keeps 256 bytes; a transfer past them fails with STATUS_INVALID_PARAMETER.
 #include <ntddk.h>
 
 #define DIRECT_SIZE 256
@@ -46,10 +48,12 @@ extern "C" NTSTATUS DirectReadWrite(PDEVICE_OBJECT DeviceObject, PIRP Irp)
     PUCHAR system = (PUCHAR)MmGetSystemAddressForMdlSafe(mdl, NormalPagePriority);
     if (system == NULL)
         return Finish(Irp, STATUS_INSUFFICIENT_RESOURCES, 0);
+    PPFN_NUMBER frames = MmGetMdlPfnArray(mdl);
+    ULONG pages = ADDRESS_AND_SIZE_TO_SPAN_PAGES(MmGetMdlVirtualAddress(mdl), MmGetMdlByteCount(mdl));
     DbgPrint("direct: %s %lu bytes at offset %lu: MDL virtual address %p, byte offset %lu, byte count %lu, "
-             "system address %p\n",
+             "%lu page(s) at frame 0x%lX%s, system address %p\n",
              write ? "write" : "read", length, (ULONG)offset, MmGetMdlVirtualAddress(mdl), MmGetMdlByteOffset(mdl),
-             MmGetMdlByteCount(mdl), system);
+             MmGetMdlByteCount(mdl), pages, (ULONG)frames[0], pages > 1 ? " and on" : "", system);
     if (write)
         RtlCopyMemory(ext->Data + offset, system, length);
     else

@@ -66,8 +66,6 @@ typedef MDL *PMDLX;
 #define MmGetMdlByteCount(Mdl) ((Mdl)->ByteCount)
 #define MmGetMdlByteOffset(Mdl) ((Mdl)->ByteOffset)
 #define MmGetMdlBaseVa(Mdl) ((Mdl)->StartVa)
-#define MmSizeOfMdl(Base, Length) \
-    ((SIZE_T)(sizeof(MDL) + (sizeof(PFN_NUMBER) * ADDRESS_AND_SIZE_TO_SPAN_PAGES((Base), (Length)))))
 #define MmInitializeMdl(MemoryDescriptorList, BaseVa, Length)                                          \
     do {                                                                                               \
         (MemoryDescriptorList)->Next = (PMDL)NULL;                                                     \
@@ -109,9 +107,17 @@ PVOID MmMapLockedPagesSpecifyCache(PMDL MemoryDescriptorList, KPROCESSOR_MODE Ac
                                    PVOID RequestedAddress, ULONG BugCheckOnFailure, ULONG Priority);
 PVOID MmMapLockedPages(PMDL MemoryDescriptorList, KPROCESSOR_MODE AccessMode);
 void MmUnmapLockedPages(PVOID BaseAddress, PMDL MemoryDescriptorList);
-PVOID MmGetSystemAddressForMdlSafe_iosim(PMDL Mdl, ULONG Priority);
-#define MmGetSystemAddressForMdlSafe(MDL, PRIORITY) MmGetSystemAddressForMdlSafe_iosim((MDL), (ULONG)(PRIORITY))
-#define MmGetSystemAddressForMdl(MDL) MmGetSystemAddressForMdlSafe_iosim((MDL), HighPagePriority)
+/* As in the WDK: an MDL already mapped (or describing non-paged pool, which is mapped by
+ * nature) answers with MappedSystemVa; otherwise the pages are mapped now. */
+#define MmGetSystemAddressForMdlSafe(MDL, PRIORITY)                                    \
+    (((MDL)->MdlFlags & (MDL_MAPPED_TO_SYSTEM_VA | MDL_SOURCE_IS_NONPAGED_POOL))        \
+         ? ((MDL)->MappedSystemVa)                                                      \
+         : (MmMapLockedPagesSpecifyCache((MDL), KernelMode, MmCached, NULL, FALSE, (ULONG)(PRIORITY))))
+#define MmGetSystemAddressForMdl(MDL)                                                  \
+    (((MDL)->MdlFlags & (MDL_MAPPED_TO_SYSTEM_VA | MDL_SOURCE_IS_NONPAGED_POOL))        \
+         ? ((MDL)->MappedSystemVa)                                                      \
+         : (MmMapLockedPages((MDL), KernelMode)))
+SIZE_T MmSizeOfMdl(PVOID Base, SIZE_T Length);
 PHYSICAL_ADDRESS MmGetPhysicalAddress(PVOID BaseAddress);
 BOOLEAN MmIsAddressValid(PVOID VirtualAddress);
 PMDL MmAllocatePagesForMdl(PHYSICAL_ADDRESS LowAddress, PHYSICAL_ADDRESS HighAddress, PHYSICAL_ADDRESS SkipBytes,
@@ -119,6 +125,14 @@ PMDL MmAllocatePagesForMdl(PHYSICAL_ADDRESS LowAddress, PHYSICAL_ADDRESS HighAdd
 PMDL MmAllocatePagesForMdlEx(PHYSICAL_ADDRESS LowAddress, PHYSICAL_ADDRESS HighAddress, PHYSICAL_ADDRESS SkipBytes,
                              SIZE_T TotalBytes, MEMORY_CACHING_TYPE CacheType, ULONG Flags);
 void MmFreePagesFromMdl(PMDL MemoryDescriptorList);
+/* MmAllocatePagesForMdlEx Flags. */
+#define MM_DONT_ZERO_ALLOCATION 0x00000001
+#define MM_ALLOCATE_FROM_LOCAL_NODE_ONLY 0x00000002
+#define MM_ALLOCATE_FULLY_REQUIRED 0x00000004
+#define MM_ALLOCATE_NO_WAIT 0x00000008
+#define MM_ALLOCATE_PREFER_CONTIGUOUS 0x00000010
+#define MM_ALLOCATE_REQUIRE_CONTIGUOUS_CHUNKS 0x00000020
+#define MM_ALLOCATE_FAST_LARGE_PAGES 0x00000040
 PVOID MmAllocateContiguousMemory(SIZE_T NumberOfBytes, PHYSICAL_ADDRESS HighestAcceptableAddress);
 void MmFreeContiguousMemory(PVOID BaseAddress);
 PVOID MmGetSystemRoutineAddress(PUNICODE_STRING SystemRoutineName);

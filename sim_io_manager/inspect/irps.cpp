@@ -4,7 +4,8 @@
 //   !irp 0xaddress   one of those IRPs
 //
 // As WinDbg's: "Irp is active with N stacks, M is current", the IRP's fields (Type,
-// Flags decoded, SystemBuffer / MdlAddress / UserBuffer, IoStatus, RequestorMode,
+// Flags decoded, SystemBuffer / MdlAddress / UserBuffer (and each MDL of the chain:
+// virtual address, byte count, MdlFlags by name, PFNs, system address), IoStatus, RequestorMode,
 // PendingReturned, Cancel, Thread), then each stack location in memory order (the
 // lowest driver's first) with `>` on the current one: Major/MinorFunction names, Flags
 // and Control decoded (SL_PENDING_RETURNED, SL_INVOKE_ON_*), device, file object, the
@@ -26,6 +27,7 @@
 #include "file.h"
 #include "inspect/commands.h"
 #include "irp.h"
+#include "mdl.h"
 #include "rtl/status_names.h"
 
 namespace iosim::inspect::detail {
@@ -169,6 +171,10 @@ void describe_irp(IRP* irp, std::string& out)
     out += fmt::format("  Flags: {}\n", flags_text(irp->Flags, kIrpFlags));
     out += fmt::format("  SystemBuffer: {}  MdlAddress: {}  UserBuffer: {}\n", address(irp->AssociatedIrp.SystemBuffer),
                        address(irp->MdlAddress), address(irp->UserBuffer));
+    // The MDL chain, decoded only for MDLs iosim knows (mdl_irp.cpp): never read blindly.
+    if (irp->MdlAddress != nullptr)
+        for (const std::string& line : io::describe_mdl_chain(irp->MdlAddress))
+            out += "    " + line + "\n";
     out += fmt::format("  IoStatus: Status {}, Information {}\n", status_text(irp->IoStatus.Status),
                        irp->IoStatus.Information);
     out += fmt::format("  RequestorMode: {}  PendingReturned: {}  Cancel: {}  CancelRoutine: {}\n",

@@ -4,6 +4,7 @@
 #include <regex>
 
 #include "machine.h"
+#include "mm/memory_manager.h"
 
 using namespace iosim;
 
@@ -28,6 +29,19 @@ TEST(DirectSample, MdlDescribesTheAppsOwnBufferAndEmptyTransfersHaveNone)
     EXPECT_NE(debug[0].find("byte count 14"), std::string::npos) << debug[0];
     EXPECT_NE(debug[1].find("MDL virtual address " + read_buffer), std::string::npos) << debug[1];
     EXPECT_NE(debug[2].find("MdlAddress is 0000000000000000"), std::string::npos) << debug[2];
+    // The system address is a second mapping of the buffer's frames: another address, in
+    // system space, with the buffer's offset into its page.
+    for (int i = 0; i < 2; ++i) {
+        const std::string& user = i == 0 ? write_buffer : read_buffer;
+        ASSERT_TRUE(std::regex_search(debug[i], m, std::regex("frame 0x([0-9A-F]+).*system address ([0-9A-F]{16})")))
+            << debug[i];
+        std::string system = m[2];
+        EXPECT_NE(system, user) << debug[i];
+        EXPECT_EQ(system.substr(13), user.substr(13)) << "same byte offset in the page: " << debug[i];
+        uintptr_t address = std::stoull(system, nullptr, 16);
+        EXPECT_EQ(machine.system().memory().classify(reinterpret_cast<void*>(address)).region, mm::Region::System)
+            << debug[i];
+    }
     EXPECT_EQ(machine.unload_driver("direct"), STATUS_SUCCESS);
     EXPECT_TRUE(machine.system().findings().empty());
 }
