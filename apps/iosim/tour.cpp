@@ -1,8 +1,10 @@
 // tour.cpp - a narrated run of the seeds' lessons, in order.
 //
 // Each step loads sample drivers, runs their apps and shows every IRP on the way, with a
-// few lines saying what to look at. Steps share one Machine, except the last, which
-// breaks a rule on purpose and so needs a machine of its own to crash.
+// few lines saying what to look at. Steps share one Machine, except the last two, which
+// break a rule on purpose and so each need a machine of their own to crash. The neither
+// I/O step needs two live processes at once, so it is typed in the command language (a
+// lang::Session, what `iosim run` and the shell use) rather than run as one app.
 #include "tour.h"
 
 #include <fmt/format.h>
@@ -11,6 +13,7 @@
 #include <vector>
 
 #include "exit_codes.h"
+#include "lang/session.h"
 #include "ob/listing.h"
 
 namespace iosim::cli {
@@ -115,11 +118,12 @@ std::vector<Step> steps()
          }},
         {"Direct I/O through an MDL",
          "On a DO_DIRECT_IO device the I/O manager does not copy the caller's buffer: it\n"
-         "describes the caller's pages with an MDL (Irp->MdlAddress), and the driver gets a\n"
-         "system address for them with MmGetSystemAddressForMdlSafe. MmGetMdlVirtualAddress\n"
-         "is the app's own buffer address; an empty transfer has no MDL. (In this version the\n"
-         "system address is the app's address too; simulated physical pages and a second\n"
-         "mapping come with iosim's memory model.) (seed 000, section 10)",
+         "locks the physical page frames behind it and lists them in an MDL (Irp->MdlAddress).\n"
+         "MmGetMdlVirtualAddress is the app's own buffer address (000001..., user space);\n"
+         "MmGetSystemAddressForMdlSafe maps the same frames a second time, at a system address\n"
+         "(00007E...) with the same page offset, and what the driver writes there lands in\n"
+         "the app's buffer. Compare the app's buffer address, the driver's two addresses and\n"
+         "the frame number. An empty transfer has no MDL. (seed 000, section 10)",
          [](Machine& m, Console& c) {
              if (!load(m, c, "direct", "direct.sys"))
                  return false;
@@ -186,12 +190,56 @@ bool mistakes_step(ConsoleOptions options)
     return true;
 }
 
+// The neither-I/O hazard (seeds 000 section 10 and 004, "virtual address space"): a
+// METHOD_NEITHER driver keeps alice's raw user pointer; used again while alice's process
+// is current it works, used while bob's is current it is a page fault the report explains.
+bool neither_hazard_step(ConsoleOptions options)
+{
+    Console console(options);
+    lang::Session::Options session_options;
+    session_options.trace = options.show_trace;
+    session_options.quiet = options.quiet;
+    session_options.verbose = options.verbose;
+    session_options.out = [&console](std::string_view text) { console.say(text); };
+    session_options.err = [&console](std::string_view text) { console.say(text); };
+    session_options.on_event = [&options](const trace::Event& event) {
+        if (options.trace_file != nullptr)
+            std::fprintf(options.trace_file, "%s\n", trace::Trace::format(event).c_str());
+        if (options.collected != nullptr) {
+            trace::Event copy = event;
+            copy.seq = options.collected->size() + 1;
+            options.collected->push_back(std::move(copy));
+        }
+    };
+    lang::Session session(std::move(session_options));
+    const char* lines[] = {
+        "load neither_unsafe.sys",
+        "process alice",
+        "a = open \\\\.\\IosimNeitherUnsafe",
+        "ioctl a ctl 0x22 0x910 neither any in \"alice's secret\"",
+        "ioctl a ctl 0x22 0x911 buffered any out 14",
+        "process bob",
+        "b = open \\\\.\\IosimNeitherUnsafe",
+        "ioctl b ctl 0x22 0x911 buffered any out 14",
+    };
+    int number = 0;
+    for (const char* line : lines) {
+        lang::Outcome outcome = session.run_line(line, {"tour", ++number, 0});
+        if (outcome == lang::Outcome::BugCheck)
+            return true;
+        if (outcome != lang::Outcome::Ok)
+            return false;
+    }
+    console.line("ERROR", "the machine did not stop");
+    return false;
+}
+
 }  // namespace
 
 int run_tour(ConsoleOptions options)
 {
     auto all = steps();
-    size_t total = all.size() + 1;
+    size_t total = all.size() + 2;
     Console console(options);
     console.say("iosim guided tour: a Windows I/O request's whole path, one step at a time.\n"
                 "Labels: app = what the app printed, dbg = the driver's DbgPrint, irp = the I/O\n"
@@ -208,8 +256,17 @@ int run_tour(ConsoleOptions options)
     console.say(fmt::format("\n[{}/{}] When a driver breaks a rule\n"
                             "Windows would show a blue screen or silently leak. iosim reports the rule, the\n"
                             "driver's source line and the IRP's history instead.\n\n",
-                            total, total));
+                            total - 1, total));
     ok = mistakes_step(options) && ok;
+    console.say(fmt::format("\n[{}/{}] A user pointer kept for later (METHOD_NEITHER)\n"
+                            "With METHOD_NEITHER the driver gets the app's raw address, which means something\n"
+                            "only while that app's process is current. The driver below keeps alice's pointer.\n"
+                            "Used again while alice is current it works; used while bob is current, the same\n"
+                            "address is not alice's memory: a page fault, bug check 0x50. The report names the\n"
+                            "driver line, the address, its owner (alice.exe) and the current process (bob.exe).\n"
+                            "(seed 000 section 10; drivers/neither shows the safe way: probe, copy, __try)\n\n",
+                            total, total));
+    ok = neither_hazard_step(options) && ok;
     console.say("\nWhat to try next:\n"
                 "  iosim exec -d ioctl_buffered.sys ioctl_client.exe      one app with its driver, every IRP shown\n"
                 "  iosim run scenarios/hello.iosim                        a scenario script, its expectations checked\n"

@@ -43,6 +43,9 @@ private:
 // buffer would be: the driver sees the address the app would, direct I/O maps its frames,
 // and METHOD_NEITHER code touching it from another process's context faults. Create it
 // inside the RequestScope (the process's pages are visible there) and let it go before.
+// The memory stays allocated until the process ends, like an app's global buffer: a
+// driver that kept the address (the METHOD_NEITHER hazard) still finds the request's
+// bytes there in the right context, instead of a heap block already reused.
 class UserBuffer {
 public:
     UserBuffer(Process* process, size_t size, std::string_view initial = {}) : process_(process), size_(size)
@@ -57,11 +60,6 @@ public:
         }
         if (!initial.empty())
             std::memcpy(data_, initial.data(), std::min(initial.size(), size_));
-    }
-    ~UserBuffer()
-    {
-        if (data_ != nullptr && host_.empty())
-            process_->memory->heap->free(data_);
     }
     UserBuffer(const UserBuffer&) = delete;
     UserBuffer& operator=(const UserBuffer&) = delete;
