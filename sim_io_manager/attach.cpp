@@ -15,6 +15,7 @@
 #include "io_api.h"
 #include "irp.h"
 #include "ldr/symbolize.h"
+#include "ob/kernel_handle.h"
 #include "ps/process.h"
 #include "system.h"
 
@@ -113,16 +114,16 @@ NTSTATUS IoGetDeviceObjectPointer(PUNICODE_STRING ObjectName, ACCESS_MASK Desire
     // As on Windows: open the name (IRP_MJ_CREATE reaches the stack), keep a reference to
     // the file object, close the handle (IRP_MJ_CLEANUP). The caller's ObDereferenceObject
     // of the file object later brings IRP_MJ_CLOSE.
+    // The handle is a kernel handle, so this works in any process context.
     HANDLE handle = nullptr;
     IO_STATUS_BLOCK iosb{};
     NTSTATUS status = create_file(from_unicode(ObjectName), DesiredAccess, FILE_SHARE_READ | FILE_SHARE_WRITE, FILE_OPEN,
-                                  FILE_NON_DIRECTORY_FILE, KernelMode, &handle, &iosb);
+                                  FILE_NON_DIRECTORY_FILE, KernelMode, OBJ_KERNEL_HANDLE, &handle, &iosb);
     if (!NT_SUCCESS(status))
         return status;
     void* object = nullptr;
-    Process* process = current_process();
-    status = process->handles().reference(handle, &file_type(), &object);
-    close_handle(handle);
+    status = ob::reference_by_handle(handle, KernelMode, &file_type(), &object, nullptr);
+    close_handle(handle, KernelMode);
     if (!NT_SUCCESS(status))
         return status;
     *FileObject = static_cast<FILE_OBJECT*>(object);

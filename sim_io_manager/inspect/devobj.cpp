@@ -15,6 +15,7 @@
 #include "driver.h"
 #include "inspect/commands.h"
 #include "irp.h"
+#include "mdl.h"
 #include "ldr/symbolize.h"
 #include "rtl/status_names.h"
 #include "system.h"
@@ -91,6 +92,10 @@ void describe_device(DEVICE_OBJECT* device, std::string& out, const std::string&
     line(fmt::format("  AttachedTo (lower): {}", neighbour(ext != nullptr ? ext->AttachedTo : nullptr, devices)));
     line(fmt::format("  ReferenceCount: {} (file objects open on it)", device->ReferenceCount));
     line(fmt::format("  CurrentIrp: {}", device->CurrentIrp != nullptr ? address(device->CurrentIrp) : "none"));
+    // The current IRP's MDL, when the IRP is one iosim can vouch for.
+    if (device->CurrentIrp != nullptr && readable_live_irp(device->CurrentIrp) && device->CurrentIrp->MdlAddress != nullptr)
+        for (const std::string& text : io::describe_mdl_chain(device->CurrentIrp->MdlAddress))
+            line("    " + text);
     if (device->DeviceExtension != nullptr) {
         // The extension is the end of the object's body (device.cpp lays it out).
         size_t offset = static_cast<const char*>(device->DeviceExtension) - reinterpret_cast<const char*>(device);

@@ -10,9 +10,9 @@
 //   > 0x00005581...       \Driver\hello     0x00005581...       \Device\IosimHello
 //
 // The stack is followed upward through DEVICE_OBJECT.AttachedDevice and downward through
-// the DEVOBJ_EXTENSION's AttachedTo, every pointer checked against the live devices. iosim
-// has no PnP manager, so there is no device node to print after the stack (WinDbg's
-// "!DevNode" line); the text says so.
+// the DEVOBJ_EXTENSION's AttachedTo, every pointer checked against the live devices. When
+// the bottom device is a PDO the PnP manager enumerated, its device node follows (WinDbg's
+// "!DevNode" lines); a legacy stack has none, and the text says so.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -60,9 +60,12 @@ bool devstack(const Args& args, std::string& out, std::string& error)
                            driver_width, address(d->DeviceExtension), device_label(d));
     if (broken)
         out += "(the stack continues at a pointer that is not a live device object)\n";
-    out += fmt::format("{} device(s) in the stack; requests to it start at the top. No device node: iosim has no PnP "
-                       "manager yet (docs/roadmap.md).\n",
-                       stack.size());
+    std::string node = broken || stack.empty() ? std::string() : devnode_of_stack(stack.back());
+    out += fmt::format("{} device(s) in the stack; requests to it start at the top.{}\n", stack.size(),
+                       node.empty() ? " No device node: the PnP manager did not build this stack (a legacy device, "
+                                      "created in DriverEntry)."
+                                    : "");
+    out += node;
     return true;
 }
 

@@ -368,6 +368,13 @@ BOOL WINAPI ControlService(SC_HANDLE hService, DWORD dwControl, LPSERVICE_STATUS
         set_last_error(ERROR_INVALID_SERVICE_CONTROL);
         return FALSE;
     }
+    if (status == STATUS_DEVICE_BUSY) {
+        // An export driver another loaded driver imports from (io::unload_driver): the SCM's
+        // answer when others still depend on the service being stopped.
+        note(fmt::format("ControlService({}, STOP) refused: {}", narrow(s->name), message));
+        set_last_error(ERROR_DEPENDENT_SERVICES_RUNNING);
+        return FALSE;
+    }
     if (!NT_SUCCESS(status)) {
         set_last_nt_error(status);
         return FALSE;

@@ -4,7 +4,10 @@
 // non-weak symbol must resolve in the running process (iosim's libraries, libc,
 // libstdc++), except glibc's wide-character routines, which a Windows module must never
 // bind to (16-bit WCHAR vs 32-bit wchar_t). Only then is the module dlopen()ed, with
-// RTLD_LOCAL so two drivers' same-named functions stay apart.
+// RTLD_LOCAL so two drivers' same-named functions stay apart. A module that needs an
+// export driver ("port.sys", a DT_NEEDED entry, set by iosim_add_driver's IMPORTS_FROM)
+// loads only when that driver is loaded; the dynamic linker then binds the importer to the
+// loaded exporter by its soname, and its imports are checked against that module too.
 #include "ldr/module.h"
 
 #include <dlfcn.h>
@@ -15,9 +18,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <strings.h>
+
 #include <climits>
 
 #include <algorithm>
+#include <cctype>
 #include <atomic>
 #include <cstring>
 #include <mutex>
@@ -57,18 +63,16 @@ struct MappedFile {
     }
 };
 
-}  // namespace
-
-std::vector<std::string> list_imports(const std::string& path, std::string* error)
+// Maps an ELF module read-only and checks its headers; on failure says why in `error`
+// and returns false.
+bool open_elf(const std::string& path, MappedFile& file, const Elf64_Ehdr** ehdr, std::string* error)
 {
-    std::vector<std::string> imports;
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         *error = "cannot open " + path + ": " + std::strerror(errno);
-        return imports;
+        return false;
     }
     struct stat st {};
-    MappedFile file;
     if (fstat(fd, &st) == 0 && st.st_size > static_cast<off_t>(sizeof(Elf64_Ehdr))) {
         file.size = static_cast<size_t>(st.st_size);
         file.data = mmap(nullptr, file.size, PROT_READ, MAP_PRIVATE, fd, 0);
@@ -76,15 +80,28 @@ std::vector<std::string> list_imports(const std::string& path, std::string* erro
     ::close(fd);
     if (file.data == MAP_FAILED) {
         *error = path + " is not a module (empty or unreadable)";
-        return imports;
+        return false;
     }
-    const auto* base = static_cast<const unsigned char*>(file.data);
-    const auto* ehdr = reinterpret_cast<const Elf64_Ehdr*>(base);
-    if (std::memcmp(ehdr->e_ident, ELFMAG, SELFMAG) != 0 || ehdr->e_ident[EI_CLASS] != ELFCLASS64 ||
-        ehdr->e_shoff == 0 || ehdr->e_shoff + ehdr->e_shnum * sizeof(Elf64_Shdr) > file.size) {
+    const auto* header = static_cast<const Elf64_Ehdr*>(file.data);
+    if (std::memcmp(header->e_ident, ELFMAG, SELFMAG) != 0 || header->e_ident[EI_CLASS] != ELFCLASS64 ||
+        header->e_shoff == 0 || header->e_shoff + header->e_shnum * sizeof(Elf64_Shdr) > file.size) {
         *error = path + " is not a 64-bit ELF module";
-        return imports;
+        return false;
     }
+    *ehdr = header;
+    return true;
+}
+
+}  // namespace
+
+std::vector<std::string> list_imports(const std::string& path, std::string* error)
+{
+    std::vector<std::string> imports;
+    MappedFile file;
+    const Elf64_Ehdr* ehdr = nullptr;
+    if (!open_elf(path, file, &ehdr, error))
+        return imports;
+    const auto* base = static_cast<const unsigned char*>(file.data);
     const auto* sections = reinterpret_cast<const Elf64_Shdr*>(base + ehdr->e_shoff);
     for (unsigned i = 0; i < ehdr->e_shnum; ++i) {
         if (sections[i].sh_type != SHT_DYNSYM)
@@ -114,6 +131,63 @@ std::vector<std::string> list_imports(const std::string& path, std::string* erro
     return imports;
 }
 
+std::vector<std::string> list_needed(const std::string& path, std::string* error)
+{
+    std::vector<std::string> needed;
+    MappedFile file;
+    const Elf64_Ehdr* ehdr = nullptr;
+    if (!open_elf(path, file, &ehdr, error))
+        return needed;
+    const auto* base = static_cast<const unsigned char*>(file.data);
+    const auto* sections = reinterpret_cast<const Elf64_Shdr*>(base + ehdr->e_shoff);
+    for (unsigned i = 0; i < ehdr->e_shnum; ++i) {
+        if (sections[i].sh_type != SHT_DYNAMIC || sections[i].sh_link >= ehdr->e_shnum)
+            continue;
+        const Elf64_Shdr& dynamic = sections[i];
+        const Elf64_Shdr& strtab = sections[dynamic.sh_link];
+        if (dynamic.sh_offset + dynamic.sh_size > file.size || strtab.sh_offset + strtab.sh_size > file.size)
+            break;
+        const auto* entries = reinterpret_cast<const Elf64_Dyn*>(base + dynamic.sh_offset);
+        const char* names = reinterpret_cast<const char*>(base + strtab.sh_offset);
+        for (size_t e = 0; e < dynamic.sh_size / sizeof(Elf64_Dyn) && entries[e].d_tag != DT_NULL; ++e)
+            if (entries[e].d_tag == DT_NEEDED && entries[e].d_un.d_val < strtab.sh_size)
+                needed.emplace_back(names + entries[e].d_un.d_val);
+        break;
+    }
+    return needed;
+}
+
+namespace {
+
+// A needed module that is a driver module: an export driver this one imports from.
+bool is_driver_module_name(const std::string& name)
+{
+    if (name.size() < 4)
+        return false;
+    std::string ext = name.substr(name.size() - 4);
+    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+    return ext == ".sys";
+}
+
+Module* find_loaded_driver(const std::string& name)
+{
+    std::lock_guard guard(g_lock);
+    for (Module* module : g_modules)
+        if (module->kind == ModuleKind::Driver && strcasecmp(module->name.c_str(), name.c_str()) == 0)
+            return module;
+    return nullptr;
+}
+
+bool exported_by(const std::vector<Module*>& exporters, const std::string& symbol)
+{
+    for (Module* exporter : exporters)
+        if (dlsym(exporter->handle, symbol.c_str()) != nullptr)
+            return true;
+    return false;
+}
+
+}  // namespace
+
 Module* load(const std::string& path, ModuleKind kind, LoadError* error)
 {
     std::string read_error;
@@ -125,10 +199,31 @@ Module* load(const std::string& path, ModuleKind kind, LoadError* error)
         error->message = read_error;
         return nullptr;
     }
+    // Export drivers it imports from must be loaded already, as Windows loads an export
+    // driver before the images that import from it.
+    std::vector<Module*> exporters;
+    for (const auto& needed : list_needed(abs_path, &read_error)) {
+        if (!is_driver_module_name(needed))
+            continue;
+        if (Module* exporter = find_loaded_driver(needed))
+            exporters.push_back(exporter);
+        else
+            error->missing_modules.push_back(needed);
+    }
+    if (!error->missing_modules.empty()) {
+        std::string list;
+        for (const auto& m : error->missing_modules)
+            list += (list.empty() ? "" : ", ") + m;
+        error->message = name + " was not loaded: it imports routines from " + list + ", which " +
+                         (error->missing_modules.size() == 1 ? "is" : "are") +
+                         " not loaded. Load the export driver first (start its service), then the drivers that "
+                         "import from it.";
+        return nullptr;
+    }
     for (const auto& symbol : imports) {
         if (refused_symbols().count(symbol) != 0)
             error->refused.push_back(symbol);
-        else if (dlsym(RTLD_DEFAULT, symbol.c_str()) == nullptr)
+        else if (dlsym(RTLD_DEFAULT, symbol.c_str()) == nullptr && !exported_by(exporters, symbol))
             error->missing.push_back(symbol);
     }
     if (!error->missing.empty() || !error->refused.empty()) {
@@ -155,6 +250,7 @@ Module* load(const std::string& path, ModuleKind kind, LoadError* error)
         return nullptr;
     }
     auto* module = new Module{name, abs_path, kind, handle, 0, std::move(imports)};
+    module->exporters = std::move(exporters);
     struct link_map* map = nullptr;
     if (dlinfo(handle, RTLD_DI_LINKMAP, &map) == 0 && map != nullptr)
         module->base = static_cast<uintptr_t>(map->l_addr);
@@ -192,6 +288,16 @@ Module* module_for_address(const void* address)
         if (module->base == base)
             return module;
     return nullptr;
+}
+
+std::vector<Module*> importers_of(const Module* exporter)
+{
+    std::vector<Module*> importers;
+    std::lock_guard guard(g_lock);
+    for (Module* module : g_modules)
+        if (std::find(module->exporters.begin(), module->exporters.end(), exporter) != module->exporters.end())
+            importers.push_back(module);
+    return importers;
 }
 
 uint64_t generation() { return g_generation.load(); }

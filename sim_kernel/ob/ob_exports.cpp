@@ -1,6 +1,7 @@
 // ob_exports.cpp - the object manager routines drivers call.
 // NT counterparts: ObfReferenceObject, ObfDereferenceObject, ObReferenceObjectByPointer,
 // ObReferenceObjectByHandle, ObMakeTemporaryObject.
+#include "ob/kernel_handle.h"
 #include "ps/process.h"
 #include "system.h"
 #include "wdm_impl.h"
@@ -34,13 +35,12 @@ NTSTATUS ObReferenceObjectByHandle(HANDLE Handle, ACCESS_MASK DesiredAccess, POB
                                    KPROCESSOR_MODE AccessMode, PVOID* Object,
                                    POBJECT_HANDLE_INFORMATION HandleInformation)
 {
-    Process* process = current_process();
-    if (process == nullptr)
-        return STATUS_INVALID_HANDLE;
+    // A kernel handle (OBJ_KERNEL_HANDLE) is looked up in the System process's table, and
+    // only for a kernel-mode caller; any other handle in the current process's table.
     void* body = nullptr;
     ACCESS_MASK granted = 0;
-    NTSTATUS status = process->handles().reference(Handle, ObjectType != nullptr ? as_type(ObjectType) : nullptr, &body,
-                                                   &granted);
+    NTSTATUS status = ob::reference_by_handle(Handle, AccessMode, ObjectType != nullptr ? as_type(ObjectType) : nullptr,
+                                              &body, &granted);
     if (status < 0)
         return status;
     if (AccessMode == UserMode && (granted & DesiredAccess) != DesiredAccess) {
