@@ -1,0 +1,2 @@
+/* Setupapi.h - iosim shim: forwards to setupapi.h (Windows file names are case-insensitive). */
+#include "setupapi.h"
