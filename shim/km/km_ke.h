@@ -218,13 +218,20 @@ void KeAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock);
 void KeReleaseSpinLockFromDpcLevel(PKSPIN_LOCK SpinLock);
 void KeAcquireInStackQueuedSpinLock(PKSPIN_LOCK SpinLock, PKLOCK_QUEUE_HANDLE LockHandle);
 void KeReleaseInStackQueuedSpinLock(PKLOCK_QUEUE_HANDLE LockHandle);
+void KeAcquireInStackQueuedSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock, PKLOCK_QUEUE_HANDLE LockHandle);
+void KeReleaseInStackQueuedSpinLockFromDpcLevel(PKLOCK_QUEUE_HANDLE LockHandle);
 
 /* threads */
+#define LOW_PRIORITY 0
+#define LOW_REALTIME_PRIORITY 16
+#define HIGH_PRIORITY 31
+#define MAXIMUM_PRIORITY 32
 PKTHREAD KeGetCurrentThread(void);
 KPRIORITY KeSetPriorityThread(PKTHREAD Thread, KPRIORITY Priority);
 KPRIORITY KeQueryPriorityThread(PKTHREAD Thread);
 void KeEnterCriticalRegion(void);
 void KeLeaveCriticalRegion(void);
+BOOLEAN KeAreApcsDisabled(void);
 /* KAPC_STATE: the saved "which process am I attached to" of KeStackAttachProcess. */
 typedef struct _KAPC_STATE {
     LIST_ENTRY ApcListHead[2];
@@ -257,6 +264,43 @@ void KeDetachProcess(void);
 #define InterlockedExchangePointer(p, v) ((PVOID)__atomic_exchange_n((PVOID volatile *)(p), (PVOID)(v), __ATOMIC_SEQ_CST))
 #define InterlockedCompareExchangePointer(p, x, c) \
     ((PVOID)__sync_val_compare_and_swap((PVOID volatile *)(p), (PVOID)(c), (PVOID)(x)))
+#define InterlockedAnd64(p, v) ((LONG64)__atomic_fetch_and((volatile LONG64 *)(p), (LONG64)(v), __ATOMIC_SEQ_CST))
+#define InterlockedOr64(p, v) ((LONG64)__atomic_fetch_or((volatile LONG64 *)(p), (LONG64)(v), __ATOMIC_SEQ_CST))
+#define InterlockedXor64(p, v) ((LONG64)__atomic_fetch_xor((volatile LONG64 *)(p), (LONG64)(v), __ATOMIC_SEQ_CST))
+#define InterlockedAdd64(p, v) ((LONG64)__atomic_add_fetch((volatile LONG64 *)(p), (LONG64)(v), __ATOMIC_SEQ_CST))
+#define InterlockedIncrement16(p) ((SHORT)__atomic_add_fetch((volatile SHORT *)(p), 1, __ATOMIC_SEQ_CST))
+#define InterlockedDecrement16(p) ((SHORT)__atomic_sub_fetch((volatile SHORT *)(p), 1, __ATOMIC_SEQ_CST))
+#define InterlockedCompareExchange16(p, x, c) ((SHORT)__sync_val_compare_and_swap((volatile SHORT *)(p), (SHORT)(c), (SHORT)(x)))
+#define InterlockedAnd8(p, v) ((CHAR)__atomic_fetch_and((volatile CHAR *)(p), (CHAR)(v), __ATOMIC_SEQ_CST))
+#define InterlockedOr8(p, v) ((CHAR)__atomic_fetch_or((volatile CHAR *)(p), (CHAR)(v), __ATOMIC_SEQ_CST))
+#define InterlockedExchange8(p, v) ((CHAR)__atomic_exchange_n((volatile CHAR *)(p), (CHAR)(v), __ATOMIC_SEQ_CST))
+#define InterlockedExchangeAddSizeT(p, v) ((SIZE_T)__atomic_fetch_add((volatile SIZE_T *)(p), (SIZE_T)(v), __ATOMIC_SEQ_CST))
+#define InterlockedIncrementSizeT(p) ((SIZE_T)__atomic_add_fetch((volatile SIZE_T *)(p), 1, __ATOMIC_SEQ_CST))
+#define InterlockedDecrementSizeT(p) ((SIZE_T)__atomic_sub_fetch((volatile SIZE_T *)(p), 1, __ATOMIC_SEQ_CST))
+#define InterlockedBitTestAndSet(p, b) \
+    ((BOOLEAN)((__atomic_fetch_or((volatile LONG *)(p), (LONG)(1UL << (b)), __ATOMIC_SEQ_CST) >> (b)) & 1))
+#define InterlockedBitTestAndReset(p, b) \
+    ((BOOLEAN)((__atomic_fetch_and((volatile LONG *)(p), (LONG)~(1UL << (b)), __ATOMIC_SEQ_CST) >> (b)) & 1))
+/* The acquire/release/no-fence forms: iosim's are all full barriers (stronger, never weaker). */
+#define InterlockedIncrementAcquire InterlockedIncrement
+#define InterlockedIncrementRelease InterlockedIncrement
+#define InterlockedIncrementNoFence InterlockedIncrement
+#define InterlockedDecrementAcquire InterlockedDecrement
+#define InterlockedDecrementRelease InterlockedDecrement
+#define InterlockedDecrementNoFence InterlockedDecrement
+#define InterlockedCompareExchangeAcquire InterlockedCompareExchange
+#define InterlockedCompareExchangeRelease InterlockedCompareExchange
+#define InterlockedCompareExchangeNoFence InterlockedCompareExchange
+#define InterlockedExchangeAcquire InterlockedExchange
+#define InterlockedExchangeNoFence InterlockedExchange
+#define InterlockedOrAcquire InterlockedOr
+#define InterlockedOrRelease InterlockedOr
+#define InterlockedAndAcquire InterlockedAnd
+#define InterlockedAndRelease InterlockedAnd
+#define ReadNoFence(p) ((LONG)__atomic_load_n((volatile LONG *)(p), __ATOMIC_RELAXED))
+#define WriteNoFence(p, v) __atomic_store_n((volatile LONG *)(p), (LONG)(v), __ATOMIC_RELAXED)
+#define ReadAcquire(p) ((LONG)__atomic_load_n((volatile LONG *)(p), __ATOMIC_ACQUIRE))
+#define WriteRelease(p, v) __atomic_store_n((volatile LONG *)(p), (LONG)(v), __ATOMIC_RELEASE)
 #define KeMemoryBarrier() IOSIM_FULL_BARRIER()
 #define MemoryBarrier() IOSIM_FULL_BARRIER()
 #define YieldProcessor() ((void)0)

@@ -188,6 +188,19 @@ void KeReleaseInStackQueuedSpinLock(PKLOCK_QUEUE_HANDLE LockHandle)
     KeReleaseSpinLock(LockHandle->LockQueue.Lock, LockHandle->OldIrql);
 }
 
+void KeAcquireInStackQueuedSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock, PKLOCK_QUEUE_HANDLE LockHandle)
+{
+    LockHandle->LockQueue.Lock = SpinLock;
+    LockHandle->LockQueue.Next = nullptr;
+    LockHandle->OldIrql = DISPATCH_LEVEL;
+    KeAcquireSpinLockAtDpcLevel(SpinLock);
+}
+
+void KeReleaseInStackQueuedSpinLockFromDpcLevel(PKLOCK_QUEUE_HANDLE LockHandle)
+{
+    KeReleaseSpinLockFromDpcLevel(LockHandle->LockQueue.Lock);
+}
+
 // ---- processors and time ----
 
 ULONG KeGetCurrentProcessorNumber(void) { return System::current() != nullptr ? scheduler().current_cpu() : 0; }
