@@ -12,6 +12,7 @@
 #include "device.h"
 #include "file.h"
 #include "io_api.h"
+#include "ob/kernel_handle.h"
 #include "request.h"
 #include "rtl/status_names.h"
 #include "system.h"
@@ -41,6 +42,13 @@ ACCESS_MASK map_generic(ACCESS_MASK access)
 NTSTATUS create_file(std::u16string_view nt_path, ACCESS_MASK desired_access, ULONG share_access,
                      ULONG create_disposition, ULONG create_options, KPROCESSOR_MODE mode, HANDLE* handle,
                      IO_STATUS_BLOCK* iosb)
+{
+    return create_file(nt_path, desired_access, share_access, create_disposition, create_options, mode, 0, handle, iosb);
+}
+
+NTSTATUS create_file(std::u16string_view nt_path, ACCESS_MASK desired_access, ULONG share_access,
+                     ULONG create_disposition, ULONG create_options, KPROCESSOR_MODE mode, ULONG handle_attributes,
+                     HANDLE* handle, IO_STATUS_BLOCK* iosb)
 {
     System* sys = System::current();
     Process* process = current_process();
@@ -102,6 +110,7 @@ NTSTATUS create_file(std::u16string_view nt_path, ACCESS_MASK desired_access, UL
     sp->Parameters.Create.FileAttributes = 0;
     Request request;
     request.user_iosb = iosb;
+    request.synchronous_api = true;  // IopParseDevice waits for a pended create
     status = send_request(top, irp, request);
     if (!NT_SUCCESS(status)) {
         // The driver refused the open: the file object goes without CLEANUP or CLOSE.
@@ -111,7 +120,8 @@ NTSTATUS create_file(std::u16string_view nt_path, ACCESS_MASK desired_access, UL
     body->priv.opened = true;
     file->Flags |= FO_HANDLE_CREATED;
     device->ReferenceCount++;
-    *handle = process->handles().insert(file, granted);
+    *handle = (handle_attributes & OBJ_KERNEL_HANDLE) != 0 ? ob::insert_kernel_handle(file, granted)
+                                                           : process->handles().insert(file, granted);
     ob::dereference(file);  // the handle holds it
     return status;
 }
@@ -123,5 +133,7 @@ NTSTATUS close_handle(HANDLE handle)
         return STATUS_INVALID_HANDLE;
     return process->handles().close(process, handle);
 }
+
+NTSTATUS close_handle(HANDLE handle, KPROCESSOR_MODE mode) { return ob::close_by_handle(handle, mode); }
 
 }  // namespace iosim::io

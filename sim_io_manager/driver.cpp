@@ -2,6 +2,8 @@
 // NT counterparts: IopLoadDriver, IopUnloadDriver, IopInvalidDeviceRequest.
 #include "driver.h"
 
+#include "cancel.h"
+
 #include <fmt/format.h>
 
 #include "crt/format.h"
@@ -11,7 +13,11 @@
 #include "device.h"
 #include "io_api.h"
 #include "io_manager.h"
+#include "io_workitem.h"
 #include "irp.h"
+#include "mdl.h"
+#include "notify.h"
+#include "pnp/pnp.h"
 #include "ldr/symbolize.h"
 #include "ob/namespace.h"
 #include "ps/process.h"
@@ -87,6 +93,22 @@ void report_leftovers(DriverBody* body, const std::string& when)
                      {}});
         link->creator = nullptr;  // the module is going away; the link stays, as on Windows
     }
+    // MDLs it allocated and never freed, or left locked or mapped (mdl_irp.cpp).
+    report_driver_mdls(body->priv.module, when, name);
+    // Lookaside lists never deleted (their held entries follow as pool leaks).
+    for (const ex::LookasideRecord& list : sys->pool().lookaside().lists_of(body->priv.module)) {
+        sys->report({"LOOKASIDE_LIST_LEFT_BEHIND",
+                     fmt::format("{}, {} never deleted its {} lookaside list of {}-byte entries tagged '{}' (holding "
+                                 "{} entries): call {} before unloading, or Windows keeps the list on its system-wide "
+                                 "list after the driver's memory is gone.",
+                                 when, name, list.paged ? "paged" : "non-paged", list.size,
+                                 ex::tag_to_string(list.tag), list.entries.size(),
+                                 list.ex ? "ExDeleteLookasideListEx"
+                                 : list.paged ? "ExDeletePagedLookasideList"
+                                              : "ExDeleteNPagedLookasideList"),
+                     ldr::describe_call_site(list.initialized_by),
+                     {}});
+    }
     for (const ex::PoolBlock& block : sys->pool().outstanding(body->priv.module)) {
         sys->report({"POOL_LEAK",
                      fmt::format("{}, {} still holds {} bytes of {} pool tagged '{}': free it (ExFreePool) before "
@@ -107,13 +129,14 @@ void destroy_driver(DriverBody* body)
         std::lock_guard guard(s.lock);
         s.drivers.erase(std::remove(s.drivers.begin(), s.drivers.end(), &body->object), s.drivers.end());
     }
+    forget_driver_notifications(&body->object);  // reinitialization routines not yet called
     ldr::Module* module = body->priv.module;
     body->priv.module = nullptr;
     sys->ns().make_temporary(&body->object);  // drops the namespace's reference: the object goes
     ldr::unload(module);
 }
 
-void finish_unload(DriverBody* body)
+void finish_unload(DriverBody* body, bool at_shutdown = false)
 {
     System* sys = System::current();
     DRIVER_OBJECT* driver = &body->object;
@@ -126,6 +149,9 @@ void finish_unload(DriverBody* body)
         driver->Flags |= DRVO_UNLOAD_INVOKED;
         driver->DriverUnload(driver);
     }
+    io::check_irps_at_unload(driver, at_shutdown);  // IRPs it still holds: bug check 0xCE (cancel.cpp)
+    // Its work items still queued run first; its code still running is reported (io_workitem.h).
+    io::before_image_unload(driver, body->priv.module, at_shutdown);
     report_leftovers(body, "After DriverUnload");
     trace_note(trace::Kind::Driver, fmt::format("{} unloaded", name));
     destroy_driver(body);
@@ -169,6 +195,8 @@ NTSTATUS load_driver(std::u16string_view service_name, const std::string& image_
     if (module == nullptr) {
         *message = error.message;
         sys->report({"DRIVER_LOAD_FAILED", error.message, "", {}});
+        if (!error.missing_modules.empty())
+            return STATUS_DLL_NOT_FOUND;  // an export driver it imports from is not loaded
         if (!error.missing.empty() || !error.refused.empty())
             return STATUS_PROCEDURE_NOT_FOUND;
         return error.message.find("cannot open") != std::string::npos ? STATUS_OBJECT_NAME_NOT_FOUND
@@ -233,6 +261,10 @@ NTSTATUS load_driver(std::u16string_view service_name, const std::string& image_
     // The I/O manager finishes initialising the devices DriverEntry created.
     for (DEVICE_OBJECT* device = driver->DeviceObject; device != nullptr; device = device->NextDevice)
         device->Flags &= ~DO_DEVICE_INITIALIZING;
+    // PnP: a driver with an AddDevice routine is a WDM (PnP) driver, not a legacy one, as IopLoadDriver decides.
+    if (driver->DriverExtension->AddDevice != nullptr)
+        driver->Flags &= ~DRVO_LEGACY_DRIVER;
+    call_reinitialization_routines(driver);  // IoRegisterDriverReinitialization (notify.cpp)
     return STATUS_SUCCESS;
 }
 
@@ -244,6 +276,25 @@ NTSTATUS unload_driver(std::u16string_view service_name, std::string* message)
         return STATUS_OBJECT_NAME_NOT_FOUND;
     }
     DriverBody* body = driver_body(driver);
+    // Driver pairs: an export driver stays while a loaded driver imports from it.
+    if (std::vector<ldr::Module*> importers = ldr::importers_of(body->priv.module); !importers.empty()) {
+        std::string names;
+        for (const ldr::Module* importer : importers)
+            names += (names.empty() ? "" : ", ") + importer->name;
+        *message = fmt::format("{} cannot be unloaded: {} import{} routines from {}. Unload the importing driver{} "
+                               "first (Windows keeps an export driver loaded while any loaded image imports from it).",
+                               crt::to_utf8(body->priv.object_name), names, importers.size() == 1 ? "s" : "",
+                               body->priv.module->name, importers.size() == 1 ? "" : "s");
+        trace_note(trace::Kind::Driver, *message);
+        return STATUS_DEVICE_BUSY;
+    }
+    // PnP: a WDM driver stops when the PnP manager has removed its devices, not on request.
+    if (std::string node = pnp::device_node_driven_by(driver); !node.empty()) {
+        *message = fmt::format("{} drives the device {}: a PnP driver is unloaded when its devices are removed "
+                               "(unplug), not stopped on request",
+                               crt::to_utf8(body->priv.object_name), node);
+        return STATUS_INVALID_DEVICE_REQUEST;  // the SCM's ERROR_INVALID_SERVICE_CONTROL, as on Windows
+    }
     if (driver->DriverUnload == nullptr) {
         *message = crt::to_utf8(body->priv.object_name) +
                    " has no DriverUnload routine, so it cannot be stopped (as on Windows: it stays until reboot)";
@@ -266,6 +317,7 @@ NTSTATUS unload_driver(std::u16string_view service_name, std::string* message)
 
 void check_deferred_unload(DRIVER_OBJECT* driver)
 {
+    pnp::on_last_file_closed();  // PnP: a surprise-removed device waits for its handles (pnp/pnp_remove.cpp)
     if (driver == nullptr || !is_driver(driver))
         return;
     DriverBody* body = driver_body(driver);
@@ -287,12 +339,13 @@ void unload_all_drivers()
         if (dead) {
             // After a bug check no driver code runs: release what the driver held, quietly.
             DRIVER_OBJECT* driver = &body->object;
+            io::end_code_in(body->priv.module);  // threads inside it unwind before it is unmapped
             while (DEVICE_OBJECT* device = driver->DeviceObject)
                 delete_device(device);
             System::current()->pool().forget(body->priv.module);
             destroy_driver(body);
         } else if ((*it)->DriverUnload != nullptr && !body->priv.unload_pending) {
-            finish_unload(body);
+            finish_unload(body, true);
         } else {
             // Shutdown of a driver that cannot unload: drop it without calling it.
             report_leftovers(body, "At shutdown");

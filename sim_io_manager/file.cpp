@@ -32,6 +32,8 @@ void delete_file(void* body)
         send_file_notification(&file->object, IRP_MJ_CLOSE);
         device->ReferenceCount--;
     }
+    if (file->object.CompletionContext != nullptr)
+        ob::dereference(file->object.CompletionContext->Port);
     ob::destroy_body<FileBody>(body);
     if (device != nullptr) {
         DRIVER_OBJECT* driver = device->DriverObject;
@@ -58,6 +60,10 @@ FILE_OBJECT* create_file_object(DEVICE_OBJECT* device, std::u16string_view remai
     file->DeviceObject = device;
     ob::reference(device);
     InitializeListHead(&file->IrpList);
+    // Signalled when a request on it completes (what a synchronous request and a wait on the
+    // file handle wait for); a notification event, clear until then.
+    KeInitializeEvent(&file->Event, NotificationEvent, FALSE);
+    KeInitializeEvent(&file->Lock, SynchronizationEvent, FALSE);
     body->priv.name = std::u16string(remaining_name);
     file->FileName.Length = static_cast<USHORT>(body->priv.name.size() * sizeof(char16_t));
     file->FileName.MaximumLength = file->FileName.Length;

@@ -10,6 +10,7 @@
 
 #include <string>
 
+#include "completion_port.h"
 #include "ob/object.h"
 #include "wdm_impl.h"
 
@@ -19,6 +20,7 @@ struct FilePrivate {
     bool opened = false;         // IRP_MJ_CREATE succeeded: CLEANUP/CLOSE will be sent
     ACCESS_MASK desired_access = 0;
     std::u16string name;         // FileName storage
+    _IO_COMPLETION_CONTEXT completion{};  // what CompletionContext points at once associated with a port
 };
 
 struct FileBody {

@@ -20,17 +20,38 @@ namespace iosim::io {
 NTSTATUS create_file(std::u16string_view nt_path, ACCESS_MASK desired_access, ULONG share_access,
                      ULONG create_disposition, ULONG create_options, KPROCESSOR_MODE mode, HANDLE* handle,
                      IO_STATUS_BLOCK* iosb);
+// The same, with the handle's OBJ_ attributes: OBJ_KERNEL_HANDLE puts it in the System
+// process's table (a kernel handle, valid in any context; see ob/kernel_handle.h).
+NTSTATUS create_file(std::u16string_view nt_path, ACCESS_MASK desired_access, ULONG share_access,
+                     ULONG create_disposition, ULONG create_options, KPROCESSOR_MODE mode, ULONG handle_attributes,
+                     HANDLE* handle, IO_STATUS_BLOCK* iosb);
+
+// How the caller hears of completion besides the IO_STATUS_BLOCK (NtReadFile's Event,
+// ApcRoutine and ApcContext). `event` is an event handle, referenced for the IRP's life (a
+// bad one fails the service with STATUS_INVALID_HANDLE before any IRP exists); the APC
+// routine runs as a user APC in the calling thread; without one, a file object associated
+// with a completion port gets a packet carrying `apc_context` (see completion_port.h).
+struct CompletionNotice {
+    HANDLE event = nullptr;
+    PIO_APC_ROUTINE apc_routine = nullptr;
+    PVOID apc_context = nullptr;
+};
 
 // `byte_offset` may be null: a synchronous file object then uses its CurrentByteOffset.
+// On an asynchronous file object a request the driver pended returns STATUS_PENDING and
+// completes later (iocomplete.cpp); on a synchronous one the service waits.
 NTSTATUS read_file(HANDLE handle, void* buffer, ULONG length, const LARGE_INTEGER* byte_offset, KPROCESSOR_MODE mode,
-                   IO_STATUS_BLOCK* iosb);
+                   IO_STATUS_BLOCK* iosb, const CompletionNotice& notice = {});
 NTSTATUS write_file(HANDLE handle, const void* buffer, ULONG length, const LARGE_INTEGER* byte_offset,
-                    KPROCESSOR_MODE mode, IO_STATUS_BLOCK* iosb);
+                    KPROCESSOR_MODE mode, IO_STATUS_BLOCK* iosb, const CompletionNotice& notice = {});
 NTSTATUS device_io_control(HANDLE handle, ULONG io_control_code, void* input, ULONG input_length, void* output,
-                           ULONG output_length, bool internal, KPROCESSOR_MODE mode, IO_STATUS_BLOCK* iosb);
+                           ULONG output_length, bool internal, KPROCESSOR_MODE mode, IO_STATUS_BLOCK* iosb,
+                           const CompletionNotice& notice = {});
 NTSTATUS query_information_file(HANDLE handle, void* information, ULONG length, FILE_INFORMATION_CLASS info_class,
                                 KPROCESSOR_MODE mode, IO_STATUS_BLOCK* iosb);
 NTSTATUS close_handle(HANDLE handle);
+// NtClose for a caller in `mode`: kernel handles only from kernel mode (ZwClose).
+NTSTATUS close_handle(HANDLE handle, KPROCESSOR_MODE mode);
 
 // Driver services (the Service Control Manager calls these).
 // `image_path` is the module file to load (already resolved, see resolve_driver_image).

@@ -1,12 +1,16 @@
 // io_manager.cpp - I/O manager state and the module search path.
 #include "io_manager.h"
 
+#include "request.h"
+#include "system.h"
+
 #include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
 
 #include "irp.h"
+#include "mdl.h"
 
 namespace iosim::io {
 
@@ -81,6 +85,10 @@ void initialize()
 {
     install_irp_reporting();
     reset_irp_numbers();  // a machine's trace starts at IRP#1, whatever ran before it
+    reset_mdl_tracking();  // the previous machine's MDL records describe memory that is gone
+    // A deadlock report names the IRPs nothing completed (and files IRP_PENDING_NOT_COMPLETED).
+    if (System* sys = System::current())
+        sys->scheduler().set_deadlock_annotator([] { return describe_stuck_irps(); });
 }
 
 }  // namespace iosim::io

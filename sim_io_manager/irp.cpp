@@ -7,13 +7,18 @@
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
+#include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "crt/format.h"
 #include "device.h"
+#include "ex/pool.h"
 #include "ke/bugcheck.h"
 #include "ldr/symbolize.h"
+#include "mdl.h"
 #include "ps/process.h"
 #include "request.h"
 #include "rtl/status_names.h"
@@ -29,6 +34,18 @@ constexpr UCHAR kCachedStack = 8;
 constexpr size_t kPrivateSize = (sizeof(IrpPrivate) + 15) & ~size_t{15};
 
 std::atomic<uint64_t> g_next_irp_id{1};
+
+// AllocationFlags bits (Windows' values): an IRP from IoAllocateIrp is fixed-size, and one
+// from the per-processor lookaside list (iosim: the per-thread cache) says so too. An IRP a
+// driver initialised in its own memory (IoInitializeIrp) has neither.
+constexpr UCHAR kIrpAllocatedFixedSize = 0x04;
+constexpr UCHAR kIrpLookasideAllocation = 0x08;
+
+// Bookkeeping for IRPs iosim did not allocate (IoInitializeIrp on a driver's memory),
+// keyed by address. An entry is reset when the same memory is initialised again.
+std::mutex g_foreign_lock;
+std::unordered_map<const IRP*, std::unique_ptr<IrpPrivate>> g_foreign;
+IrpPrivate g_unknown_private{};  // what private_of gives for a pointer that is no IRP at all
 
 size_t block_size(UCHAR capacity) { return kPrivateSize + sizeof(IRP) + capacity * sizeof(IO_STACK_LOCATION); }
 
@@ -105,6 +122,13 @@ std::vector<std::string> format_history(void* irp_pointer)
         case HistoryKind::Freed:
             line += "freed";
             break;
+        case HistoryKind::Initialized:
+            line += e.status != 0 || e.where != nullptr
+                        ? fmt::format("reused (IoReuseIrp) with status {} at {}", status_text(e.status),
+                                      ldr::describe_call_site(e.where))
+                        : fmt::format("initialized by IoInitializeIrp in the driver's memory with {} stack location(s)",
+                                      static_cast<int>(e.location));
+            break;
         }
         lines.push_back(std::move(line));
     }
@@ -120,7 +144,29 @@ const char* major_name(UCHAR major)
 
 IrpPrivate* private_of(const IRP* irp)
 {
-    return reinterpret_cast<IrpPrivate*>(reinterpret_cast<char*>(const_cast<IRP*>(irp)) - kPrivateSize);
+    if ((irp->AllocationFlags & kIrpAllocatedFixedSize) != 0) [[likely]]
+        return reinterpret_cast<IrpPrivate*>(reinterpret_cast<char*>(const_cast<IRP*>(irp)) - kPrivateSize);
+    std::lock_guard guard(g_foreign_lock);
+    auto it = g_foreign.find(irp);
+    if (it != g_foreign.end())
+        return it->second.get();
+    g_unknown_private.magic = 0;
+    return &g_unknown_private;
+}
+
+IrpPrivate* adopt_foreign_irp(IRP* irp, CCHAR stack_size)
+{
+    std::lock_guard guard(g_foreign_lock);
+    auto& slot = g_foreign[irp];
+    if (slot == nullptr)
+        slot = std::make_unique<IrpPrivate>();
+    IrpPrivate* priv = slot.get();
+    *priv = IrpPrivate{};
+    priv->magic = IrpPrivate::kLive;
+    priv->capacity = static_cast<UCHAR>(stack_size);
+    priv->foreign = true;
+    priv->id = g_next_irp_id.fetch_add(1, std::memory_order_relaxed);
+    return priv;
 }
 
 bool is_live_irp(const IRP* irp) { return irp != nullptr && private_of(irp)->magic == IrpPrivate::kLive; }
@@ -144,6 +190,13 @@ IRP* allocate_irp(CCHAR stack_size, bool io_manager_request)
     priv->io_manager_request = io_manager_request;
     priv->from_cache = cached;
     priv->abandoned = false;
+    priv->built = IrpPrivate::kNotBuilt;
+    priv->foreign = false;
+    priv->output_length = 0;
+    priv->outstanding = false;
+    priv->file_referenced = false;
+    priv->event_referenced = false;
+    priv->cancel_requested = false;
     priv->id = g_next_irp_id.fetch_add(1, std::memory_order_relaxed);
     priv->history_count = 0;
     priv->request = nullptr;
@@ -151,6 +204,7 @@ IRP* allocate_irp(CCHAR stack_size, bool io_manager_request)
     IRP* irp = irp_of(block);
     std::memset(irp, 0, sizeof(IRP) + wanted * sizeof(IO_STACK_LOCATION));
     irp->Type = IO_TYPE_IRP;
+    irp->AllocationFlags = kIrpAllocatedFixedSize | (cached ? kIrpLookasideAllocation : 0);
     irp->Size = static_cast<USHORT>(IoSizeOfIrp(wanted));
     irp->StackCount = static_cast<CHAR>(wanted);
     irp->CurrentLocation = static_cast<CHAR>(wanted + 1);
@@ -216,6 +270,10 @@ std::string driver_name(DRIVER_OBJECT* driver)
 
 NTSTATUS call_driver(DEVICE_OBJECT* device, IRP* irp, const void* caller)
 {
+    if (irp->Type != IO_TYPE_IRP || !is_live_irp(irp))
+        bugcheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x03, reinterpret_cast<ULONG_PTR>(irp), 0, 0, caller, nullptr,
+                 "IoCallDriver was given an IRP whose Type is not IO_TYPE_IRP: it was freed already, or it is memory "
+                 "that IoAllocateIrp / IoInitializeIrp never set up.");
     irp->CurrentLocation--;
     if (irp->CurrentLocation <= 0) {
         irp->CurrentLocation++;
@@ -363,6 +421,21 @@ void IofCompleteRequest(PIRP Irp, CCHAR PriorityBoost)
                 return;
             }
             add_history(Irp, HistoryKind::CompletionRoutine, device, result, 0, reinterpret_cast<const void*>(routine));
+            // The rule for a routine that lets completion go on: if a lower driver pended
+            // the IRP (PendingReturned), mark it pending at this level too, or the layers
+            // above and the I/O manager lose track that it was pended (Verifier I/O error
+            // 0x228, non-fatal).
+            if (Irp->PendingReturned && Irp->CurrentLocation <= Irp->StackCount &&
+                (Irp->Tail.Overlay.CurrentStackLocation->Control & SL_PENDING_RETURNED) == 0)
+                System::current()->report(
+                    {"PENDING_NOT_PROPAGATED",
+                     fmt::format("IRP#{}: the completion routine {} ran with Irp->PendingReturned set and returned {} "
+                                 "without calling IoMarkIrpPending. A completion routine that does not return "
+                                 "STATUS_MORE_PROCESSING_REQUIRED must do \"if (Irp->PendingReturned) "
+                                 "IoMarkIrpPending(Irp);\" (Driver Verifier I/O error 0x228).",
+                                 priv->id, ldr::describe_function(reinterpret_cast<const void*>(routine)),
+                                 status_text(result)),
+                     ldr::describe_function(reinterpret_cast<const void*>(routine)), irp_history_lines(Irp)});
             if (trace::Trace* t = active_trace()) {
                 trace::IrpInfo info{.phase = trace::IrpPhase::CompletionRoutine,
                                     .status = result,
@@ -384,11 +457,43 @@ PIRP IoAllocateIrp(CCHAR StackSize, BOOLEAN ChargeQuota) { return allocate_irp(S
 
 void IoFreeIrp(PIRP Irp)
 {
+    const void* caller = __builtin_return_address(0);
     if (!is_live_irp(Irp))
-        bugcheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x01, reinterpret_cast<ULONG_PTR>(Irp), 0, 0,
-                 __builtin_return_address(0), nullptr,
+        bugcheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x01, reinterpret_cast<ULONG_PTR>(Irp), 0, 0, caller, nullptr,
                  "IoFreeIrp was given something that is not a live IRP (freed already, or never allocated by "
                  "IoAllocateIrp).");
+    IrpPrivate* priv = private_of(Irp);
+    if (priv->io_manager_request || priv->built == IrpPrivate::kThreaded)
+        bugcheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x02, reinterpret_cast<ULONG_PTR>(Irp), 0, 0, caller, Irp,
+                 priv->io_manager_request
+                     ? "IoFreeIrp was called for an IRP the I/O manager built for a system service: it is still queued "
+                       "to the requesting thread, and the I/O manager frees it when it is completed. A driver frees "
+                       "only the IRPs it allocated (IoAllocateIrp, IoBuildAsynchronousFsdRequest)."
+                     : "IoFreeIrp was called for an IRP from IoBuildSynchronousFsdRequest or "
+                       "IoBuildDeviceIoControlRequest: it is queued to the thread that built it, and the I/O manager "
+                       "frees it after IoCompleteRequest. Complete it (again, if a completion routine kept it with "
+                       "STATUS_MORE_PROCESSING_REQUIRED) instead of freeing it.");
+    if (priv->foreign)
+        bugcheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x01, reinterpret_cast<ULONG_PTR>(Irp), 0, 0, caller, Irp,
+                 "IoFreeIrp was called for an IRP set up with IoInitializeIrp in the driver's own memory: IoFreeIrp "
+                 "releases only IRPs from IoAllocateIrp or IoBuildAsynchronousFsdRequest. Free that memory the way it "
+                 "was allocated (ExFreePool).");
+    if (Irp->MdlAddress != nullptr) {
+        // IoFreeIrp does not free MDLs on Windows: they stay locked and allocated for ever.
+        System::current()->report(
+            {"IRP_FREED_WITH_MDL",
+             fmt::format("IRP#{} was freed while Irp->MdlAddress still held an MDL: IoFreeIrp does not release it. "
+                         "Unlock and free it first (MmUnlockPages, IoFreeMdl) - for an IRP from "
+                         "IoBuildAsynchronousFsdRequest on a DO_DIRECT_IO device, in the completion routine.",
+                         priv->id),
+             ldr::describe_call_site(caller), irp_history_lines(Irp)});
+        release_irp_mdls(Irp);
+    }
+    if ((Irp->Flags & IRP_DEALLOCATE_BUFFER) != 0) {
+        // A SystemBuffer the I/O manager allocated (nonpaged pool, tracked apart from drivers' blocks).
+        ex::free_system_buffer(Irp->AssociatedIrp.SystemBuffer);
+        Irp->AssociatedIrp.SystemBuffer = nullptr;
+    }
     free_irp(Irp);
 }
 

@@ -30,6 +30,7 @@ enum class HistoryKind : uint8_t {
     MoreProcessing,     // a completion routine returned STATUS_MORE_PROCESSING_REQUIRED
     CopiedBack,     // buffered output copied to the caller
     Freed,
+    Initialized,    // IoInitializeIrp on the driver's own memory, or IoReuseIrp
 };
 
 struct HistoryEntry {
@@ -53,13 +54,33 @@ struct IrpPrivate {
     bool io_manager_request;  // built by the I/O manager for a system service
     bool from_cache;
     bool abandoned;        // its system service returned without it being completed
+    // Driver-built IRPs (irp_build.cpp): how the I/O manager finishes them.
+    enum Built : uint8_t {
+        kNotBuilt = 0,     // IoAllocateIrp (the driver frees it) or the I/O manager's own
+        kThreaded = 1,     // IoBuildSynchronousFsdRequest / IoBuildDeviceIoControlRequest
+        kAsynchronous = 2, // IoBuildAsynchronousFsdRequest
+    };
+    uint8_t built;
+    bool foreign;          // IoInitializeIrp on the driver's own memory: iosim did not allocate it
+    ULONG output_length;   // the caller's output buffer length (copy-back bound): builders and services
+    // I/O manager requests (request.cpp, iocomplete.cpp):
+    bool outstanding;      // sent for a system service and not finished yet (the requester's side)
+    bool file_referenced;  // the IRP holds a reference on OriginalFileObject
+    bool event_referenced; // Irp->UserEvent is an event object the IRP holds a reference on
+    bool cancel_requested; // IoCancelIrp ran for it (cancel.cpp)
     uint64_t id;
-    struct Request* request;  // the waiting system service, for I/O manager requests
+    struct Request* request;  // the system service waiting on its stack (synchronous requests)
     uint32_t history_count;
     HistoryEntry history[kHistorySize];
 };
 
+// iosim's bookkeeping of an IRP: just before it for the IRPs iosim allocates (their
+// AllocationFlags say IRP_ALLOCATED_FIXED_SIZE), in a side table for IRPs a driver built
+// in its own memory with IoInitializeIrp.
 IrpPrivate* private_of(const IRP* irp);
+// The side-table record for an IRP in a driver's own memory, created (and reset) by
+// IoInitializeIrp.
+IrpPrivate* adopt_foreign_irp(IRP* irp, CCHAR stack_size);
 // True if `irp` points at an IRP iosim allocated and has not freed.
 bool is_live_irp(const IRP* irp);
 

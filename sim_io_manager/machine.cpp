@@ -5,10 +5,14 @@
 
 #include <cstring>
 
+#include "cancel.h"
 #include "driver.h"
 #include "io_api.h"
 #include "io_manager.h"
 #include "kd/debug_print.h"
+#include "mdl.h"
+#include "notify.h"
+#include "pnp/pnp.h"
 #include "ldr/module.h"
 #include "ps/user_thread.h"
 #include "request.h"
@@ -88,8 +92,13 @@ void Machine::end_process(Process* process, uint32_t exit_code)
         // As at ExitProcess: the threads it created stop first. Their stacks (and the host
         // threads' descriptors at the top of them) are its memory: visible from here.
         win32::terminate_process_threads(process);
+        // Its requests still out are cancelled and waited for (IoCancelThreadIo, cancel.cpp).
+        io::cancel_process_io(process);
         process->handles().close_all(process);
     }
+    // Pages a driver still has locked stop the machine (0x76); MDL mappings into the
+    // process go with it (mdl_irp.cpp).
+    io::check_locked_pages_at_exit(process);
     process->set_exited(exit_code);
     system_->trace().record(trace::Kind::Process, 0,
                             fmt::format("process {} ({}) exited with code {}", process->pid(), process->image_name(),
@@ -202,6 +211,8 @@ std::vector<std::string> Machine::shutdown()
     for (Process* process : system_->processes())
         if (process != system_->system_process())
             end_process(process, 0);
+    io::send_shutdown_notifications();  // IRP_MJ_SHUTDOWN to registered devices (notify.cpp)
+    io::pnp::on_shutdown();  // PnP: IRP_MN_SET_POWER (shutdown), then every device node removed (pnp/)
     io::unload_all_drivers();
     io::release_abandoned_requests();
     if (dead)

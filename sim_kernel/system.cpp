@@ -4,6 +4,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
+
+#include "ke/fault.h"
 
 namespace iosim {
 
@@ -18,7 +21,10 @@ System* System::current() { return g_current; }
 
 System::System(Options options)
 {
+    static std::atomic<uint64_t> boots{0};
+    boot_id_ = ++boots;
     g_current = this;
+    install_fault_reports();  // faults in simulated code: structured exceptions or bug check reports
     memory_ = std::make_unique<mm::MemoryManager>();
     mm::set_current(memory_.get());
     trace_.set_enabled(options.trace);

@@ -48,6 +48,9 @@ public:
     System& operator=(const System&) = delete;
 
     static System* current();
+    // Which machine this is, unique in the host process (a new System may reuse an old
+    // one's address): subsystems that keep state beside the System compare this.
+    uint64_t boot_id() const { return boot_id_; }
 
     ob::ObjectNamespace& ns() { return *namespace_; }
     trace::Trace& trace() { return trace_; }
@@ -101,6 +104,7 @@ private:
     std::vector<Finding> findings_;
     Thread* previous_thread_ = nullptr;
     bool dead_ = false;
+    uint64_t boot_id_ = 0;
 };
 
 }  // namespace iosim

@@ -1,5 +1,5 @@
 // thread.cpp - kernel32's threads: CreateThread, ExitThread, GetExitCodeThread,
-// ResumeThread, GetCurrentThread.
+// ResumeThread, GetCurrentThread, QueueUserAPC.
 //
 // A created thread is a simulated thread of the scheduler (ke/scheduler.h) with its own
 // stack in its process's user space, like the main thread's (ps/user_thread.h). It runs
@@ -10,6 +10,7 @@
 // NT counterparts: CreateThread -> NtCreateThreadEx, RtlExitUserThread, NtQueryInformationThread.
 #include <fmt/format.h>
 
+#include "ke/apc.h"
 #include "ke/fault.h"
 #include "ke/scheduler.h"
 #include "mm/memory_manager.h"
@@ -136,5 +137,21 @@ DWORD WINAPI ResumeThread(HANDLE hThread)
 }
 
 HANDLE WINAPI GetCurrentThread(void) { return kCurrentThread; }
+
+// A user APC to the thread: pfnAPC(dwData) runs when it next waits alertably (ke/apc.h).
+// 0 with ERROR_INVALID_HANDLE for a bad handle, ERROR_INVALID_PARAMETER if the thread ended.
+DWORD WINAPI QueueUserAPC(PAPCFUNC pfnAPC, HANDLE hThread, ULONG_PTR dwData)
+{
+    Thread* thread = reference_thread(hThread);
+    if (thread == nullptr)
+        return 0;
+    bool queued = pfnAPC != nullptr && ke::queue_user_apc(thread, [pfnAPC, dwData] { pfnAPC(dwData); });
+    ob::dereference(thread);
+    if (!queued) {
+        set_last_error(ERROR_INVALID_PARAMETER);
+        return 0;
+    }
+    return 1;
+}
 
 }  // extern "C"

@@ -1,18 +1,22 @@
 // wait.cpp - kernel32's waits: WaitForSingleObject(Ex), WaitForMultipleObjects(Ex),
 // Sleep, SleepEx.
 //
-// A handle names an Event (its body starts with a KEVENT) or a thread (signalled when it
-// ends); the wait is the scheduler's (ke/scheduler.h), so other simulated threads, DPCs
+// A handle names an Event (its body starts with a KEVENT), a thread (signalled when it
+// ends) or a file (its FILE_OBJECT's event, set when a request on it completes); the wait is the scheduler's (ke/scheduler.h), so other simulated threads, DPCs
 // and timers run meanwhile, and simulated time jumps to the next deadline when everyone
 // waits. INFINITE waits forever; a wait nothing can satisfy is reported as a deadlock.
 // Results as Windows gives them: WAIT_OBJECT_0 + index, WAIT_TIMEOUT, or WAIT_FAILED with
 // ERROR_INVALID_HANDLE (a bad handle) or ERROR_INVALID_PARAMETER (0 or more than
 // MAXIMUM_WAIT_OBJECTS handles). Sleep(0) gives other ready threads a turn.
+// Alertable waits (WaitFor*Ex(.., TRUE), SleepEx(.., TRUE)) run the thread's queued user APCs
+// (ReadFileEx completion routines, QueueUserAPC) and then return WAIT_IO_COMPLETION; every
+// wait runs the thread's kernel APCs (the I/O manager's completions, ke/apc.h).
 // NT counterparts: NtWaitForSingleObject, NtWaitForMultipleObjects, NtDelayExecution.
 #include <fmt/format.h>
 
 #include <vector>
 
+#include "file.h"
 #include "ke/event.h"
 #include "ke/scheduler.h"
 #include "ps/process.h"
@@ -38,10 +42,13 @@ DISPATCHER_HEADER* waitable(HANDLE handle, void** object)
         return &static_cast<ke::EventObject*>(*object)->event.Header;
     if (NT_SUCCESS(process->handles().reference(handle, &thread_type(), object, &granted)))
         return &static_cast<Thread*>(*object)->done_object;
+    if (NT_SUCCESS(process->handles().reference(handle, &io::file_type(), object, &granted)))
+        return &static_cast<FILE_OBJECT*>(*object)->Event.Header;
     return nullptr;
 }
 
-DWORD wait_handles(DWORD count, const HANDLE* handles, bool all, DWORD milliseconds, const char* api)
+DWORD wait_handles(DWORD count, const HANDLE* handles, bool all, DWORD milliseconds, const char* api,
+                   bool alertable = false)
 {
     if (count == 0 || count > MAXIMUM_WAIT_OBJECTS || handles == nullptr) {
         set_last_error(ERROR_INVALID_PARAMETER);
@@ -67,10 +74,12 @@ DWORD wait_handles(DWORD count, const HANDLE* handles, bool all, DWORD milliseco
     timeout.QuadPart = -static_cast<LONGLONG>(milliseconds) * 10000;
     System* sys = System::current();
     NTSTATUS status = sys->scheduler().wait(headers.data(), count, all,
-                                            milliseconds == kInfinite ? nullptr : &timeout, api);
+                                            milliseconds == kInfinite ? nullptr : &timeout, api, alertable);
     release();
     if (status == STATUS_TIMEOUT)
         return WAIT_TIMEOUT;
+    if (status == STATUS_USER_APC)
+        return WAIT_IO_COMPLETION;
     return WAIT_OBJECT_0 + static_cast<DWORD>(status - STATUS_WAIT_0);
 }
 
@@ -85,7 +94,7 @@ DWORD WINAPI WaitForSingleObject(HANDLE hHandle, DWORD dwMilliseconds)
 
 DWORD WINAPI WaitForSingleObjectEx(HANDLE hHandle, DWORD dwMilliseconds, BOOL bAlertable)
 {
-    return wait_handles(1, &hHandle, false, dwMilliseconds, "WaitForSingleObjectEx");
+    return wait_handles(1, &hHandle, false, dwMilliseconds, "WaitForSingleObjectEx", bAlertable != FALSE);
 }
 
 DWORD WINAPI WaitForMultipleObjects(DWORD nCount, const HANDLE* lpHandles, BOOL bWaitAll, DWORD dwMilliseconds)
@@ -96,7 +105,8 @@ DWORD WINAPI WaitForMultipleObjects(DWORD nCount, const HANDLE* lpHandles, BOOL 
 DWORD WINAPI WaitForMultipleObjectsEx(DWORD nCount, const HANDLE* lpHandles, BOOL bWaitAll, DWORD dwMilliseconds,
                                       BOOL bAlertable)
 {
-    return wait_handles(nCount, lpHandles, bWaitAll != FALSE, dwMilliseconds, "WaitForMultipleObjectsEx");
+    return wait_handles(nCount, lpHandles, bWaitAll != FALSE, dwMilliseconds, "WaitForMultipleObjectsEx",
+                        bAlertable != FALSE);
 }
 
 void WINAPI Sleep(DWORD dwMilliseconds)
@@ -116,8 +126,19 @@ void WINAPI Sleep(DWORD dwMilliseconds)
 
 DWORD WINAPI SleepEx(DWORD dwMilliseconds, BOOL bAlertable)
 {
-    Sleep(dwMilliseconds);
-    return 0;
+    if (!bAlertable) {
+        Sleep(dwMilliseconds);
+        return 0;
+    }
+    System* sys = System::current();
+    if (sys == nullptr)
+        return 0;
+    sys->trace().record(trace::Kind::Win32, 0, fmt::format("SleepEx({} ms, alertable)", dwMilliseconds));
+    LARGE_INTEGER interval{};
+    interval.QuadPart = -static_cast<LONGLONG>(dwMilliseconds) * 10000;
+    NTSTATUS status = sys->scheduler().wait(nullptr, 0, false, dwMilliseconds == kInfinite ? nullptr : &interval,
+                                            "SleepEx", true);
+    return status == STATUS_USER_APC ? WAIT_IO_COMPLETION : 0;
 }
 
 }  // extern "C"

@@ -29,8 +29,8 @@ std::string label(const Context* context)
 {
     if (context == nullptr)
         return "idle";
-    if (context->identity != nullptr)
-        return fmt::format("t{} ({})", context->identity->tid(), context->name());
+    if (context->tid_ != 0)
+        return fmt::format("t{} ({})", context->tid_, context->name());
     return context->name();
 }
 
@@ -83,8 +83,10 @@ Context* Scheduler::adopt(std::string name)
     context->id_ = next_id_++;
     context->name_ = std::move(name);
     context->adopted_ = true;
+    context->started_ = true;  // its host thread is the caller
     context->host_ = pthread_self();
     context->identity = current_thread();
+    context->tid_ = context->identity != nullptr ? context->identity->tid() : 0;
     context->done_.Type = kThread;
     contexts_.push_back(std::move(owned));
     t_context = context;
@@ -108,21 +110,33 @@ void* Scheduler::host_main(void* arg)
     Context* context = start->context;
     t_context = context;
     bool run;
+    bool crashed = false;
     {
         std::unique_lock lock(self->lock_);
+        // Parked: from here on it touches its stack only after being handed the baton, when
+        // its process's pages are visible again (spawn waits for this before returning).
+        context->parked_ = true;
+        self->parked_cv_.notify_all();
         context->cv_.wait(lock, [&] { return context->go_; });
         run = !context->abort_;  // terminated before it ever ran
     }
     if (run) {
         try {
             context->body_();
+            // Kernel APCs still queued (an I/O completion for this thread) run before it ends.
+            self->deliver_apcs(false);
         } catch (const ContextAbort&) {
             // terminated, or the run is being torn down
+        } catch (const BugCheck&) {
+            context->error_ = std::current_exception();
+            crashed = true;
         } catch (...) {
             context->error_ = std::current_exception();
         }
     }
     std::unique_lock lock(self->lock_);
+    if (crashed && !self->crash_)
+        self->crash_ = context->error_;  // the machine stopped: the driving context rethrows it
     context->state_ = Context::State::Done;
     context->done_.SignalState = 1;
     self->wake_satisfied(&context->done_);
@@ -151,17 +165,17 @@ Context* Scheduler::spawn(std::string name, std::function<void()> body, void* st
     context->name_ = std::move(name);
     context->body_ = std::move(body);
     context->identity = identity;
+    context->tid_ = identity != nullptr ? identity->tid() : 0;
     context->done_.Type = kThread;
     context->state_ = Context::State::Ready;
     contexts_.push_back(std::move(owned));
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    if (stack != nullptr)
-        pthread_attr_setstack(&attr, stack, stack_size);
-    int error = pthread_create(&context->host_, &attr, &Scheduler::host_main, new Start{this, context});
-    pthread_attr_destroy(&attr);
-    if (error != 0)
-        throw std::runtime_error("iosim: cannot start a host thread for a simulated thread");
+    context->stack_ = stack;
+    context->stack_size_ = stack_size;
+    if (stack == nullptr) {
+        // A host stack is never hidden: start it now and let it park.
+        start_host(context);
+        parked_cv_.wait(lock, [&] { return context->parked_; });
+    }
     if (suspended) {
         context->state_ = Context::State::Waiting;  // on nothing, until resumed
         context->wait_ = Context::Wait{};
@@ -172,6 +186,19 @@ Context* Scheduler::spawn(std::string name, std::function<void()> body, void* st
     ready_.push_back(context);
     trace(fmt::format("thread {} created, ready", label(context)));
     return context;
+}
+
+void Scheduler::start_host(Context* context)
+{
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    if (context->stack_ != nullptr)
+        pthread_attr_setstack(&attr, context->stack_, context->stack_size_);
+    int error = pthread_create(&context->host_, &attr, &Scheduler::host_main, new Start{this, context});
+    pthread_attr_destroy(&attr);
+    if (error != 0)
+        throw std::runtime_error("iosim: cannot start a host thread for a simulated thread");
+    context->started_ = true;
 }
 
 void Scheduler::resume(Context* context)
@@ -198,6 +225,17 @@ void Scheduler::terminate(Context* context)
             }
             ready_.erase(std::remove(ready_.begin(), ready_.end(), context), ready_.end());
             trace(fmt::format("thread {} terminated", label(context)));
+            if (!context->started_) {
+                // Never ran: there is no host thread to unwind or join.
+                context->state_ = Context::State::Done;
+                context->done_.SignalState = 1;
+                wake_satisfied(&context->done_);
+                return;
+            }
+            // Its stack may be user memory: make its process's pages visible before it runs.
+            if (context->identity != nullptr)
+                if (mm::MemoryManager* memory = mm::current())
+                    memory->activate(effective_process(context->identity));
             // Hand it the baton so it unwinds alone, and wait until it gives it back.
             Context* self = t_context;
             context->abort_ = true;
@@ -217,7 +255,8 @@ void Scheduler::terminate(Context* context)
             }
         }
     }
-    pthread_join(context->host_, nullptr);
+    if (context->started_)
+        pthread_join(context->host_, nullptr);
 }
 
 void Scheduler::join(Context* context)
@@ -232,7 +271,8 @@ void Scheduler::join(Context* context)
         context->joined_ = true;
         error = context->error_;
     }
-    pthread_join(context->host_, nullptr);
+    if (context->started_)
+        pthread_join(context->host_, nullptr);
     if (error)
         std::rethrow_exception(error);
 }
@@ -250,14 +290,49 @@ void Scheduler::leave()
     t_context = nullptr;
 }
 
+namespace {
+int priority_of(const Context* context)
+{
+    return context->identity != nullptr ? context->identity->priority : Scheduler::kDefaultPriority;
+}
+}  // namespace
+
+// NT counterpart: KiSelectReadyThread (the highest non-empty ready queue; FIFO within it).
 Context* Scheduler::pick_ready()
 {
     if (ready_.empty())
         return nullptr;
-    size_t index = options_.seed == 0 ? 0 : static_cast<size_t>(random_() % ready_.size());
+    // Only the highest-priority ready contexts are candidates; when all are equal (the usual
+    // case) the candidates are ready_ itself and the choice is exactly what it always was.
+    int best = priority_of(ready_.front());
+    for (Context* context : ready_)
+        best = std::max(best, priority_of(context));
+    std::vector<size_t> candidates;
+    for (size_t i = 0; i < ready_.size(); ++i)
+        if (priority_of(ready_[i]) == best)
+            candidates.push_back(i);
+    size_t pick = options_.seed == 0 ? 0 : static_cast<size_t>(random_() % candidates.size());
+    size_t index = candidates[pick];
     Context* next = ready_[index];
     ready_.erase(ready_.begin() + static_cast<std::ptrdiff_t>(index));
     return next;
+}
+
+void Scheduler::deliver_crash(Context* self)
+{
+    if (!crash_ || self == nullptr || !self->adopted_)
+        return;
+    std::exception_ptr crash = crash_;
+    crash_ = nullptr;
+    deadlock_carrier_ = nullptr;
+    for (DISPATCHER_HEADER* object : self->wait_.objects) {
+        auto& vec = waiters_[object];
+        vec.erase(std::remove(vec.begin(), vec.end(), self), vec.end());
+    }
+    self->abort_ = false;
+    self->state_ = Context::State::Running;
+    running_ = self;
+    std::rethrow_exception(crash);
 }
 
 void Scheduler::hand_baton(Context* next, std::unique_lock<std::mutex>& lock, bool wait_for_return)
@@ -273,6 +348,8 @@ void Scheduler::hand_baton(Context* next, std::unique_lock<std::mutex>& lock, bo
             memory->activate(effective_process(next->identity));
     next->state_ = Context::State::Running;
     next->go_ = true;
+    if (!next->started_)
+        start_host(next);  // its first run: the host thread starts on the now-visible stack
     next->cv_.notify_one();
     if (!wait_for_return || self == nullptr)
         return;
@@ -280,10 +357,12 @@ void Scheduler::hand_baton(Context* next, std::unique_lock<std::mutex>& lock, bo
     self->cv_.wait(lock, [&] { return self->go_ || self->abort_; });
     if (self->abort_)
         throw_abort(self);
+    deliver_crash(self);
 }
 
 void Scheduler::throw_abort(Context* self)
 {
+    deliver_crash(self);  // a bug check in another thread explains the stop better than a deadlock
     if (deadlock_ != nullptr && self == deadlock_carrier_) {
         // The carrier holds the baton again: the run is over, but it may still tear down.
         deadlock_carrier_ = nullptr;
@@ -307,6 +386,7 @@ void Scheduler::throw_abort(Context* self)
 
 void Scheduler::yield(const char* why)
 {
+    deliver_apcs(false);  // a yield is a point where the thread takes its kernel APCs too
     std::unique_lock lock(lock_);
     Context* self = t_context;
     if (self == nullptr || ready_.empty())
@@ -372,28 +452,130 @@ void Scheduler::signalled(DISPATCHER_HEADER* object)
 NTSTATUS Scheduler::wait(DISPATCHER_HEADER* const* objects, size_t count, bool wait_all, const LARGE_INTEGER* timeout,
                          std::string why)
 {
-    std::unique_lock lock(lock_);
+    return wait(objects, count, wait_all, timeout, std::move(why), false);
+}
+
+// The wait result a context is woken with to run a kernel APC (never returned to a caller).
+constexpr NTSTATUS kApcWake = STATUS_KERNEL_APC;
+
+NTSTATUS Scheduler::wait(DISPATCHER_HEADER* const* objects, size_t count, bool wait_all, const LARGE_INTEGER* timeout,
+                         std::string why, bool alertable)
+{
     Context* self = t_context;
     if (self == nullptr)
         throw std::logic_error("iosim: a wait on a host thread that is not a simulated thread");
-    self->wait_ = Context::Wait{};
-    self->wait_.objects.assign(objects, objects + count);
-    self->wait_.all = wait_all;
-    self->wait_.why = std::move(why);
-    self->wait_.owner = current_thread();
-    if (count != 0 && try_satisfy(self))
-        return self->wait_.result;
+    int64_t deadline = 0;  // meaningful only with a timeout (an absolute one may lie before boot)
     if (timeout != nullptr) {
+        std::unique_lock lock(lock_);
         int64_t t = timeout->QuadPart;
-        self->wait_.deadline = t < 0 ? now_ - t : t - options_.boot_time;
-        if (self->wait_.deadline <= now_)
-            return STATUS_TIMEOUT;
+        deadline = t < 0 ? now_ - t : t - options_.boot_time;
     }
-    self->state_ = Context::State::Waiting;
-    for (DISPATCHER_HEADER* object : self->wait_.objects)
-        waiters_[object].push_back(self);
-    schedule_away(lock, false);
-    return self->wait_.result;
+    for (;;) {
+        // APCs first, with the lock released (they run simulated code): kernel APCs in any
+        // wait, user APCs in an alertable one, which they end (KiDeliverApc, KeWaitFor...).
+        deliver_apcs(false);
+        if (alertable && deliver_apcs(true) != 0)
+            return STATUS_USER_APC;
+        std::unique_lock lock(lock_);
+        if (!self->kernel_apcs_.empty() || (alertable && !self->user_apcs_.empty()))
+            continue;  // an APC routine queued another one
+        self->wait_ = Context::Wait{};
+        self->wait_.objects.assign(objects, objects + count);
+        self->wait_.all = wait_all;
+        self->wait_.alertable = alertable;
+        self->wait_.why = why;
+        self->wait_.owner = current_thread();
+        if (count != 0 && try_satisfy(self))
+            return self->wait_.result;
+        if (timeout != nullptr) {
+            if (deadline <= now_)
+                return STATUS_TIMEOUT;
+            self->wait_.deadline = deadline;
+        }
+        self->state_ = Context::State::Waiting;
+        for (DISPATCHER_HEADER* object : self->wait_.objects)
+            waiters_[object].push_back(self);
+        schedule_away(lock, false);
+        if (self->wait_.result != kApcWake)
+            return self->wait_.result;
+        // Woken to run an APC: run it, then wait again for what is left of the timeout.
+    }
+}
+
+Context* Scheduler::context_of(const Thread* thread)
+{
+    std::unique_lock lock(lock_);
+    for (auto it = contexts_.rbegin(); it != contexts_.rend(); ++it) {
+        Context* context = it->get();
+        if (context->identity == thread && context->state_ != Context::State::Done && !context->abort_)
+            return context;
+    }
+    return nullptr;
+}
+
+bool Scheduler::queue_apc(Context* target, bool user, std::function<void()> routine)
+{
+    std::unique_lock lock(lock_);
+    if (target == nullptr || target->state_ == Context::State::Done || target->abort_ || tearing_down_)
+        return false;
+    (user ? target->user_apcs_ : target->kernel_apcs_).push_back(std::move(routine));
+    trace(fmt::format("{} APC queued to thread {}", user ? "user" : "kernel", label(target)));
+    bool suspended = target->wait_.why == "created suspended";
+    if (target->state_ == Context::State::Waiting && !suspended && (!user || target->wait_.alertable)) {
+        // Interrupt the wait (KiUnwaitThread with STATUS_KERNEL_APC / STATUS_USER_APC): the
+        // context runs the APC when it next holds the baton, then waits again.
+        for (DISPATCHER_HEADER* object : target->wait_.objects) {
+            auto& vec = waiters_[object];
+            vec.erase(std::remove(vec.begin(), vec.end(), target), vec.end());
+        }
+        target->wait_.result = kApcWake;
+        target->state_ = Context::State::Ready;
+        ready_.push_back(target);
+        trace(fmt::format("thread {} woken from its wait ({}) to run an APC", label(target), target->wait_.why));
+    }
+    return true;
+}
+
+bool Scheduler::apc_pending(const Context* context, bool user)
+{
+    std::unique_lock lock(lock_);
+    return context != nullptr && !(user ? context->user_apcs_ : context->kernel_apcs_).empty();
+}
+
+size_t Scheduler::deliver_apcs(bool user)
+{
+    Context* self = t_context;
+    if (self == nullptr)
+        return 0;
+    size_t ran = 0;
+    for (;;) {
+        std::function<void()> apc;
+        {
+            std::unique_lock lock(lock_);
+            auto& queue = user ? self->user_apcs_ : self->kernel_apcs_;
+            if (queue.empty())
+                break;
+            apc = std::move(queue.front());
+            queue.pop_front();
+            trace(fmt::format("thread {} runs a {} APC", label(self), user ? "user" : "kernel"));
+        }
+        // Kernel APCs run at APC_LEVEL, user APCs at PASSIVE_LEVEL (in user mode).
+        Thread* thread = current_thread();
+        KIRQL saved = thread != nullptr ? thread->irql : 0;
+        if (thread != nullptr && !user)
+            thread->irql = APC_LEVEL;
+        try {
+            apc();
+        } catch (...) {
+            if (thread != nullptr)
+                thread->irql = saved;
+            throw;
+        }
+        if (thread != nullptr)
+            thread->irql = saved;
+        ++ran;
+    }
+    return ran;
 }
 
 int64_t Scheduler::next_deadline() const
@@ -521,6 +703,9 @@ void Scheduler::report_deadlock(std::unique_lock<std::mutex>&)
         if (carrier == nullptr || (context->adopted_ && !carrier->adopted_))
             carrier = context.get();
     }
+    if (deadlock_annotator_)
+        for (std::string& line : deadlock_annotator_())
+            report->lines.push_back(std::move(line));
     deadlock_ = std::move(report);
     deadlock_carrier_ = carrier;
     trace("deadlock: every thread waits");

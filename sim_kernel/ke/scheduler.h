@@ -19,11 +19,19 @@
 // Waits follow the dispatcher rules of ke/dispatcher.h: a notification event stays
 // signalled for every waiter, a synchronization event, semaphore or mutex is consumed by
 // the one it satisfies.
+//
+// APCs (ke/apc.h): each context has a queue of kernel APCs and one of user APCs for the
+// simulated thread it runs. A context runs its own APCs, never another's: kernel APCs at
+// the start of every wait (a waiting context is woken to run one and then waits again,
+// with what is left of its timeout), user APCs only in an alertable wait, which then
+// returns STATUS_USER_APC. This is how the I/O manager finishes a request "in the
+// requester's thread" (sim_io_manager/iocomplete.cpp).
 // NT counterparts: KiSwapThread, KiReadyThread, KeWaitForMultipleObjects, KiTimerExpiration,
 // KiRetireDpcList, the dispatcher database lock.
 #pragma once
 
 #include <condition_variable>
+#include <deque>
 #include <exception>
 #include <cstdint>
 #include <functional>
@@ -63,12 +71,17 @@ public:
     // The simulated thread this host thread is running now (ThreadSwitch keeps it current):
     // the scheduler makes its process's address space the visible one before handing over.
     Thread* identity = nullptr;
+    // The identity's thread id, kept for labels (set with identity): a thread object may be
+    // freed (its last reference dropped by whoever waited for it) while its host thread is
+    // still ending.
+    uint32_t tid_ = 0;
 
 private:
     friend class Scheduler;
     struct Wait {
         std::vector<DISPATCHER_HEADER*> objects;
         bool all = false;
+        bool alertable = false;  // user APCs end the wait (WaitForSingleObjectEx(..., TRUE), SleepEx)
         int64_t deadline = -1;  // simulated time, -1: none
         const void* owner = nullptr;  // the simulated thread waiting (a mutex's future owner)
         NTSTATUS result = STATUS_SUCCESS;
@@ -88,6 +101,15 @@ private:
     std::exception_ptr error_;  // what escaped the body (a bug check in a system thread)
     bool joined_ = false;
     bool adopted_ = false;
+    bool parked_ = false;  // its host thread waits for the baton (set once, before it first runs)
+    // A context on a user-space stack gets its host thread only when it is first handed the
+    // baton, after its process's pages are made visible: a host thread that parked on a
+    // stack the next switch hides could fault while still entering its wait.
+    bool started_ = false;
+    void* stack_ = nullptr;
+    size_t stack_size_ = 0;
+    std::deque<std::function<void()>> kernel_apcs_;  // run at its next wait (ke/apc.h)
+    std::deque<std::function<void()>> user_apcs_;    // run in its next alertable wait
 };
 
 // Thrown out of a wait when the run is being torn down (a deadlock was reported, or the
@@ -149,6 +171,29 @@ public:
     // STATUS_WAIT_0 (wait all) or STATUS_TIMEOUT. Throws ContextAbort when the run ends.
     NTSTATUS wait(DISPATCHER_HEADER* const* objects, size_t count, bool wait_all, const LARGE_INTEGER* timeout,
                   std::string why);
+    // The same, alertable: queued user APCs run first (or wake the wait) and it returns
+    // STATUS_USER_APC. Kernel APCs run in every wait, alertable or not.
+    NTSTATUS wait(DISPATCHER_HEADER* const* objects, size_t count, bool wait_all, const LARGE_INTEGER* timeout,
+                  std::string why, bool alertable);
+
+    // ---- APCs (ke/apc.h) ----
+    // The context running simulated thread `thread` now (the newest live one if several: an
+    // app's main thread and the host thread joining it), nullptr if none.
+    Context* context_of(const Thread* thread);
+    // Queues an APC to `target`; a target waiting is woken to run it (a user APC only from an
+    // alertable wait). False if `target` has ended or is ending: the APC was not queued.
+    bool queue_apc(Context* target, bool user, std::function<void()> routine);
+    // Runs the calling context's queued kernel APCs (at APC_LEVEL), or its user APCs if
+    // `user`. Returns how many ran.
+    size_t deliver_apcs(bool user);
+    bool apc_pending(const Context* context, bool user);
+
+    // Extra lines for a deadlock report (the I/O manager names the IRPs still out). Called
+    // with the scheduler's lock held: it must not call back into the scheduler.
+    void set_deadlock_annotator(std::function<std::vector<std::string>()> annotator)
+    {
+        deadlock_annotator_ = std::move(annotator);
+    }
     // After an object's SignalState was raised: wakes the waiters it now satisfies.
     void signalled(DISPATCHER_HEADER* object);
 
@@ -169,6 +214,18 @@ public:
     // Set when a deadlock was found; the report the first waiter throws.
     const Deadlock* deadlock() const { return deadlock_.get(); }
 
+    // Priorities (KPRIORITY, 0-31): a context's is its simulated thread's (Thread::priority),
+    // or kDefaultPriority without one. The next context to run is always one of the
+    // highest-priority ready ones; the seed picks among equals (seed 0: the first ready).
+    // There is no preemption: a higher-priority thread made ready runs at the next
+    // scheduling point (a wait, a yield, the end of a thread).
+    static constexpr int kDefaultPriority = 8;
+
+    // A bug check escaping a spawned context's body (a system or worker thread) ends the
+    // run: it is rethrown once, in the adopted context that drives the run, the next time
+    // that context holds the baton (or instead of a deadlock report).
+    bool crashed() const { return crash_ != nullptr; }
+
 private:
     Context* pick_ready();
     void hand_baton(Context* next, std::unique_lock<std::mutex>& lock, bool wait_for_return);
@@ -181,9 +238,11 @@ private:
     void trace(const std::string& text);
     [[noreturn]] void throw_abort(Context* self);
     static void* host_main(void* arg);
+    void start_host(Context* context);  // lock_ held
 
     Options options_;
     mutable std::mutex lock_;
+    std::condition_variable parked_cv_;  // spawn waits for the new host thread to park
     std::vector<std::unique_ptr<Context>> contexts_;
     std::vector<Context*> ready_;   // FIFO; the seeded generator may pick any
     Context* running_ = nullptr;
@@ -204,6 +263,9 @@ private:
     Context* deadlock_carrier_ = nullptr;  // the context that throws the deadlock report
     Context* terminator_ = nullptr;        // the context waiting for a terminated one to unwind
     bool tearing_down_ = false;
+    std::function<std::vector<std::string>()> deadlock_annotator_;
+    std::exception_ptr crash_;             // escaped a spawned body, not yet rethrown
+    void deliver_crash(Context* self);
 };
 
 }  // namespace iosim::ke

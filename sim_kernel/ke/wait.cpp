@@ -10,11 +10,14 @@
 // caller-supplied wait block array, more than MAXIMUM_WAIT_OBJECTS (64) are refused
 // (MAXIMUM_WAIT_OBJECTS_EXCEEDED); KeDelayExecutionThread returns STATUS_SUCCESS.
 // NT counterparts: KeWaitForSingleObject, KeWaitForMultipleObjects, KeDelayExecutionThread.
+#include <cstddef>
+
 #include <fmt/format.h>
 
 #include "ke/bugcheck.h"
 #include "ke/event.h"
 #include "ke/scheduler.h"
+#include "ldr/symbolize.h"
 #include "ob/object.h"
 #include "ps/process.h"
 #include "system.h"
@@ -27,11 +30,17 @@ namespace {
 constexpr ULONG kThreadWaitObjects = 3;
 constexpr ULONG kMaximumWaitObjects = 64;
 
+// Every dispatcher object starts with its DISPATCHER_HEADER: a driver's KEVENT, an app's
+// event body, and a Thread (done_object is its first member, as KTHREAD's Header is). So
+// the header is read in place; nothing in front of the pointer (which may be a driver's
+// stack or a global) is ever looked at.
 DISPATCHER_HEADER* header_for(PVOID object)
 {
-    if (ob::is_object_of_type(object, thread_type()))
-        return &static_cast<Thread*>(object)->done_object;
-    return static_cast<DISPATCHER_HEADER*>(object);  // KEVENT-first bodies and drivers' own objects
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Winvalid-offsetof"
+    static_assert(offsetof(Thread, done_object) == 0);
+#pragma GCC diagnostic pop
+    return static_cast<DISPATCHER_HEADER*>(object);
 }
 
 void check_irql(const LARGE_INTEGER* timeout, const void* caller, const void* object)
@@ -51,7 +60,7 @@ NTSTATUS wait_on(DISPATCHER_HEADER* const* headers, ULONG count, bool all, const
                  const char* what, const void* caller)
 {
     System* sys = System::current();
-    std::string why = fmt::format("{} at {}", what, caller);
+    std::string why = fmt::format("{} at {}", what, ldr::describe_call_site(caller));
     return sys->scheduler().wait(headers, count, all, timeout, std::move(why));
 }
 

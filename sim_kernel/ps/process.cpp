@@ -44,8 +44,10 @@ void ps::switch_address_space()
 {
     // The scheduler hands the baton back to this host thread later: it must know which
     // simulated thread (and so which address space) the host thread is running.
-    if (ke::Context* context = ke::Scheduler::current())
+    if (ke::Context* context = ke::Scheduler::current()) {
         context->identity = t_current;
+        context->tid_ = t_current != nullptr ? t_current->tid() : 0;
+    }
     if (mm::MemoryManager* memory = mm::current())
         memory->activate(current_process());
 }

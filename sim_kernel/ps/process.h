@@ -81,14 +81,17 @@ struct DriverCall {
 
 class Thread {
 public:
+    // First member, as KTHREAD's Header is: a wait on a thread object reads the body as a
+    // DISPATCHER_HEADER (Type ThreadObject, 6), the same as for any other dispatcher object.
+    // Signalled when the thread ends (what KeWaitForSingleObject on a thread object waits for).
+    DISPATCHER_HEADER done_object{};
+
     Thread(uint32_t tid, Process* process);
 
     uint32_t tid() const { return tid_; }
     Process* process() const { return process_; }
 
     KIRQL irql = 0;
-    // Signalled when the thread ends (what KeWaitForSingleObject on a thread object waits for).
-    DISPATCHER_HEADER done_object{};
     // Its exit status (STILL_ACTIVE, 0x103, while it runs) and the scheduler context running
     // it when it has one of its own (a created thread; ke::Context).
     uint32_t exit_status = 0x103;
@@ -97,6 +100,16 @@ public:
     Process* attached_process = nullptr;
     ULONG last_error = 0;  // Win32 GetLastError
     std::vector<DriverCall> driver_calls;
+    // KTHREAD.Priority (KeSetPriorityThread): the scheduler runs the highest ready first.
+    LONG priority = 8;
+    // KTHREAD.KernelApcDisable as a count of KeEnterCriticalRegion (and fast mutexes held
+    // through ExAcquireFastMutexUnsafe do not count): 0 outside any critical region.
+    LONG critical_region = 0;
+    // A system thread (PsCreateSystemThread) or a system worker thread: its start routine,
+    // and whether it is a worker of the executive's pool (ex/work_queue.h).
+    const void* start_routine = nullptr;
+    bool system_thread = false;
+    bool worker_thread = false;
 
 private:
     uint32_t tid_;

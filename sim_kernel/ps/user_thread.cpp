@@ -56,6 +56,10 @@ void run_on_user_stack(Process* process, const std::function<void()>& body, size
     try {
         scheduler.join(context);
     } catch (...) {
+        // A bug check (this thread's, or another's delivered to the joiner): the host thread
+        // must be gone before its stack is, since glibc keeps its descriptor there and the
+        // join reads it. terminate() unwinds it if it still runs, then joins it.
+        scheduler.terminate(context);
         space.release(base);
         throw;
     }
