@@ -36,6 +36,12 @@ int run_exec(const ExecOptions& options, ConsoleOptions console_options, bool tr
     Machine machine(console.machine_options(trace));
     console.attach(machine);
     std::vector<std::string> services;
+    for (const auto& driver : options.special_pool) {
+        if (driver == "all")
+            machine.system().pool().set_special_pool_for_all(true);
+        else
+            machine.system().pool().set_special_pool_for(driver.substr(driver.find_last_of('/') + 1), true);
+    }
     try {
         for (const auto& spec : options.drivers) {
             size_t colon = spec.find(':');

@@ -14,6 +14,7 @@ struct ExecOptions {
     std::vector<std::string> args;
     std::string input;
     bool strict = false;               // findings make the exit status 1
+    std::vector<std::string> special_pool;  // Driver Verifier's special pool: module names, or "all"
 };
 
 int run_exec(const ExecOptions& options, ConsoleOptions console_options, bool trace);

@@ -90,6 +90,10 @@ int main(int argc, char** argv)
         ->allow_extra_args(false);
     exec->add_option("-i,--input", exec_options.input, "Text the app reads as its standard input");
     exec->add_flag("--strict", exec_options.strict, "Exit with 1 if anything was reported (leaks, misuse)");
+    exec->add_option("--special-pool", exec_options.special_pool,
+                     "Driver Verifier's special pool for DRIVER (a module name such as kbuffer.sys; repeatable), or "
+                     "for all: an overrun or a use after free faults at the driver's line")
+        ->allow_extra_args(false);
     exec->add_flag("!--no-trace", exec_trace, "Do not show the IRP flow, only app and driver output");
     exec->add_option("app", exec_options.app, "App module (name.exe in the module path, or a path)")->required();
     exec->add_option("args", exec_options.args, "Arguments passed to the app");

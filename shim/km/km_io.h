@@ -94,6 +94,9 @@ typedef struct _DRIVER_EXTENSION {
 #define DRVO_UNLOAD_INVOKED 0x00000001
 #define DRVO_LEGACY_DRIVER 0x00000002
 #define DRVO_BUILTIN_DRIVER 0x00000004
+#define DRVO_REINIT_REGISTERED 0x00000008
+#define DRVO_INITIALIZED 0x00000010
+#define DRVO_BOOTREINIT_REGISTERED 0x00000020
 
 typedef struct _DRIVER_OBJECT {
     CSHORT Type;
@@ -436,6 +439,8 @@ FORCEINLINE void IoCopyCurrentIrpStackLocationToNext(PIRP Irp)
     memcpy(nextIrpSp, irpSp, FIELD_OFFSET(IO_STACK_LOCATION, CompletionRoutine));
     nextIrpSp->Control = 0;
 }
+/* What a completion routine returns to let completion go on up the stack (wdm.h). */
+#define STATUS_CONTINUE_COMPLETION STATUS_SUCCESS
 FORCEINLINE void IoMarkIrpPending(PIRP Irp) { IoGetCurrentIrpStackLocation(Irp)->Control |= SL_PENDING_RETURNED; }
 FORCEINLINE void IoSetCompletionRoutine(PIRP Irp, PIO_COMPLETION_ROUTINE CompletionRoutine, PVOID Context,
                                         BOOLEAN InvokeOnSuccess, BOOLEAN InvokeOnError, BOOLEAN InvokeOnCancel)
@@ -507,6 +512,7 @@ NTSTATUS IoGetDeviceObjectPointer(PUNICODE_STRING ObjectName, ACCESS_MASK Desire
                                   PDEVICE_OBJECT *DeviceObject);
 
 NTSTATUS IoRegisterShutdownNotification(PDEVICE_OBJECT DeviceObject);
+NTSTATUS IoRegisterLastChanceShutdownNotification(PDEVICE_OBJECT DeviceObject);
 void IoUnregisterShutdownNotification(PDEVICE_OBJECT DeviceObject);
 void IoRegisterDriverReinitialization(PDRIVER_OBJECT DriverObject, PDRIVER_REINITIALIZE DriverReinitializationRoutine,
                                       PVOID Context);
@@ -516,6 +522,13 @@ PIO_WORKITEM IoAllocateWorkItem(PDEVICE_OBJECT DeviceObject);
 void IoFreeWorkItem(PIO_WORKITEM IoWorkItem);
 void IoQueueWorkItem(PIO_WORKITEM IoWorkItem, PIO_WORKITEM_ROUTINE WorkerRoutine, WORK_QUEUE_TYPE QueueType,
                      PVOID Context);
+typedef void IO_WORKITEM_ROUTINE_EX(PVOID IoObject, PVOID Context, PIO_WORKITEM IoWorkItem);
+typedef IO_WORKITEM_ROUTINE_EX *PIO_WORKITEM_ROUTINE_EX;
+void IoQueueWorkItemEx(PIO_WORKITEM IoWorkItem, PIO_WORKITEM_ROUTINE_EX WorkerRoutine, WORK_QUEUE_TYPE QueueType,
+                       PVOID Context);
+ULONG IoSizeofWorkItem(void);
+void IoInitializeWorkItem(PVOID IoObject, PIO_WORKITEM IoWorkItem);
+void IoUninitializeWorkItem(PIO_WORKITEM IoWorkItem);
 NTSTATUS IoInitializeTimer(PDEVICE_OBJECT DeviceObject, PIO_TIMER_ROUTINE TimerRoutine, PVOID Context);
 void IoStartTimer(PDEVICE_OBJECT DeviceObject);
 void IoStopTimer(PDEVICE_OBJECT DeviceObject);

@@ -57,6 +57,7 @@
 #include "iosim_access.h"
 #include "devioctl.h"
 #include "winerror.h"
+#include "guiddef.h" /* GUID helpers and DEFINE_GUID, as windows.h provides them */
 
 #include "um_base.h"
 #include "um_fileapi.h"
@@ -64,6 +65,7 @@
 #include "um_mem.h"
 #include "um_user.h"
 #include "winsvc.h"
+#include "iosim_seh.h" /* __try/__except/__finally/__leave, GetExceptionCode() */
 
 #ifndef IOSIM_IMPLEMENTATION
 #include "tchar.h"

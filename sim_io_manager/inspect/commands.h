@@ -20,6 +20,11 @@ bool thread(const Args& args, std::string& out, std::string& error);     // proc
 bool irql(const Args& args, std::string& out, std::string& error);       // process.cpp
 bool timer(const Args& args, std::string& out, std::string& error);      // scheduler.cpp
 bool dpcs(const Args& args, std::string& out, std::string& error);       // scheduler.cpp
+bool devnode(const Args& args, std::string& out, std::string& error);    // devnode.cpp
+
+// The "!DevNode" lines !devstack prints under a stack whose bottom device is a PDO the PnP
+// manager knows ("" for a legacy stack); devnode.cpp.
+std::string devnode_of_stack(DEVICE_OBJECT* bottom);
 
 // The body of !devobj for one device (used by "!drvobj <driver> 4" too); `indent` prefixes every line.
 void describe_device(DEVICE_OBJECT* device, std::string& out, const std::string& indent = "");

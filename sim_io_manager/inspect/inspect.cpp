@@ -32,6 +32,8 @@ const Command kCommands[] = {
      &detail::drvobj},
     {"!devobj", "!devobj <\\Device\\name|0xaddr>: a device object, flags and extension decoded", &detail::devobj},
     {"!devstack", "!devstack <\\Device\\name|0xaddr>: the device stack, top first, > marking the device", &detail::devstack},
+    {"!devnode", "!devnode [0 1|instance path|0xaddr]: the PnP device tree, or one device node in detail",
+     &detail::devnode},
     {"!irp", "!irp [0xaddr]: the IRPs being dispatched now (or one): stack locations and history", &detail::irp},
     {"!object", "!object [path|0xaddr]: the namespace as a tree (default \\), or one object", &detail::object},
     {"!handle", "!handle [pid]: each process's handles: value, type, name, granted access", &detail::handle},
@@ -40,8 +42,8 @@ const Command kCommands[] = {
     {"!thread", "!thread [tid]: a thread (default: current): IRQL, last error, driver routines it is inside",
      &detail::thread},
     {"!irql", "!irql: the current thread's IRQL", &detail::irql},
-    {"!timer", "!timer: timers (iosim does not simulate timers yet)", &detail::timer},
-    {"!dpcs", "!dpcs: queued DPCs (iosim does not simulate DPCs yet)", &detail::dpcs},
+    {"!timer", "!timer: the set timers, soonest first, with their DPCs", &detail::timer},
+    {"!dpcs", "!dpcs: the queued DPCs, by CPU", &detail::dpcs},
 };
 
 // Splits on blanks; double quotes group words (no escapes: backslashes are path separators).

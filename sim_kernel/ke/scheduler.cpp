@@ -787,4 +787,22 @@ size_t Scheduler::run_dpcs()
     return ran;
 }
 
+std::vector<Scheduler::TimerView> Scheduler::timers() const
+{
+    std::unique_lock lock(lock_);
+    std::vector<TimerView> out;
+    for (const auto& [due, entry] : timers_)
+        out.push_back({entry.timer, entry.dpc, due, entry.period});
+    return out;
+}
+
+std::vector<Scheduler::DpcView> Scheduler::queued_dpcs() const
+{
+    std::unique_lock lock(lock_);
+    std::vector<DpcView> out;
+    for (const auto& [dpc, cpu] : queued_dpcs_)
+        out.push_back({dpc, cpu});
+    return out;
+}
+
 }  // namespace iosim::ke

@@ -211,6 +211,20 @@ public:
     // Runs every queued DPC (at DISPATCH_LEVEL, in the current context). Returns how many ran.
     size_t run_dpcs();
 
+    // What !timer and !dpcs show: the set timers, soonest first, and the queued DPCs.
+    struct TimerView {
+        const KTIMER* timer;
+        const KDPC* dpc;
+        int64_t due;  // simulated time, 100 ns units since boot
+        LONG period;  // milliseconds; 0 for one-shot
+    };
+    struct DpcView {
+        const KDPC* dpc;
+        unsigned cpu;
+    };
+    std::vector<TimerView> timers() const;
+    std::vector<DpcView> queued_dpcs() const;
+
     // Set when a deadlock was found; the report the first waiter throws.
     const Deadlock* deadlock() const { return deadlock_.get(); }
 

@@ -8,7 +8,7 @@ using namespace iosim;
 using namespace inspect_test;
 
 namespace {
-const char* const kNames = "!drvobj, !devobj, !devstack, !irp, !object, !handle, !poolused, !process, !thread, !irql, "
+const char* const kNames = "!drvobj, !devobj, !devstack, !devnode, !irp, !object, !handle, !poolused, !process, !thread, !irql, "
                            "!timer, !dpcs";
 }
 
@@ -52,10 +52,49 @@ TEST(InspectCommands, UnknownCommandsAndEmptyLinesNameTheCommands)
 TEST(InspectCommands, TimersAndDpcsSayWhatIsTrue)
 {
     Machine machine{quiet()};
-    EXPECT_EQ(ok("!timer"), "no timers are set: iosim does not simulate timers yet (docs/roadmap.md)\n");
-    EXPECT_EQ(ok("!dpcs"), "no DPCs are queued: iosim does not simulate DPCs yet (docs/roadmap.md)\n");
+    EXPECT_EQ(ok("!timer"), "no timers are set\n");
+    EXPECT_EQ(ok("!dpcs"),
+              "no DPCs are queued (a queued DPC runs as soon as its CPU's IRQL drops below DISPATCH_LEVEL)\n");
     EXPECT_EQ(fails("!timer 1"), "!timer: expected no arguments");
     EXPECT_EQ(fails("!dpcs 1"), "!dpcs: expected no arguments");
+}
+
+namespace {
+void InspectTestDeferred(PKDPC, PVOID, PVOID, PVOID) {}
+}  // namespace
+
+TEST(InspectCommands, TimerListsASetTimerWithItsDueTimePeriodAndDpc)
+{
+    Machine machine{quiet()};
+    KTIMER timer;
+    KDPC dpc;
+    KeInitializeTimer(&timer);
+    KeInitializeDpc(&dpc, InspectTestDeferred, nullptr);
+    LARGE_INTEGER due;
+    due.QuadPart = -20 * 10'000;  // 20 ms from now
+    KeSetTimerEx(&timer, due, 5, &dpc);
+    std::string listing = ok("!timer");
+    EXPECT_NE(listing.find("1 timer(s) set"), std::string::npos) << listing;
+    EXPECT_NE(listing.find("due in 20.000 ms, periodic every 5 ms"), std::string::npos) << listing;
+    EXPECT_NE(listing.find("InspectTestDeferred"), std::string::npos) << listing;
+    KeCancelTimer(&timer);
+    EXPECT_EQ(ok("!timer"), "no timers are set\n");
+}
+
+TEST(InspectCommands, DpcsListsAQueuedDpcWithItsCpuAndRoutine)
+{
+    Machine machine{quiet()};
+    KDPC dpc;
+    KeInitializeDpc(&dpc, InspectTestDeferred, nullptr);
+    KIRQL old = 0;
+    KeRaiseIrql(DISPATCH_LEVEL, &old);  // queued DPCs wait until the IRQL drops
+    ASSERT_TRUE(KeInsertQueueDpc(&dpc, nullptr, nullptr));
+    std::string listing = ok("!dpcs");
+    KeLowerIrql(old);
+    EXPECT_NE(listing.find("1 DPC(s) queued:"), std::string::npos) << listing;
+    EXPECT_NE(listing.find("InspectTestDeferred"), std::string::npos) << listing;
+    EXPECT_EQ(ok("!dpcs"),
+              "no DPCs are queued (a queued DPC runs as soon as its CPU's IRQL drops below DISPATCH_LEVEL)\n");
 }
 
 TEST(InspectCommands, PoolusedCountsByTagWithTheOwningDriver)

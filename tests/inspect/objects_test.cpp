@@ -153,8 +153,8 @@ TEST_F(Objects, DevstackListsTheStackTopFirstAndMarksTheDevice)
                                     reinterpret_cast<uintptr_t>(upper)));
     EXPECT_EQ(lines[2], fmt::format("> 0x{:016x}  \\Driver\\hello  0x{:016x}  \\Device\\IosimHello",
                                     reinterpret_cast<uintptr_t>(lower), reinterpret_cast<uintptr_t>(lower->DeviceExtension)));
-    EXPECT_EQ(lines[3], "2 device(s) in the stack; requests to it start at the top. No device node: iosim has no PnP "
-                        "manager yet (docs/roadmap.md).");
+    EXPECT_EQ(lines[3], "2 device(s) in the stack; requests to it start at the top. No device node: the PnP manager "
+                        "did not build this stack (a legacy device, created in DriverEntry).");
     // Asked about the upper device, the marker moves.
     std::string top = ok(fmt::format("!devstack 0x{:x}", reinterpret_cast<uintptr_t>(upper)));
     EXPECT_EQ(lines_of(top)[1][0], '>');

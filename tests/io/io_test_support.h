@@ -13,30 +13,14 @@
 #include "driver.h"
 #include "irp.h"
 #include "ke/bugcheck.h"
+#include "support/kernel_support.h"
 #include "machine.h"
 #include "wdm_impl.h"
 
 namespace io_test {
 
-// Runs `f` and returns the bug check it raised, or nullopt if it returned normally.
-template <typename F>
-std::optional<iosim::BugCheckInfo> catch_bugcheck(F&& f)
-{
-    try {
-        f();
-    } catch (const iosim::BugCheck& stop) {
-        return stop.info();
-    }
-    return std::nullopt;
-}
-
-// A UNICODE_STRING over a u"..." literal (or any string that outlives it).
-inline UNICODE_STRING us(const char16_t* s)
-{
-    UNICODE_STRING u;
-    RtlInitUnicodeString(&u, reinterpret_cast<PCWSTR>(s));
-    return u;
-}
+using iosim_test::catch_bugcheck;
+using iosim_test::us;
 
 class IoTest : public ::testing::Test {
 protected:

@@ -6,21 +6,12 @@
 #include <vector>
 
 #include "ke/bugcheck.h"
+#include "support/kernel_support.h"
 #include "ob/object.h"
 
 namespace kernel_test {
 
-// Runs `f` and returns the bug check it raised, or nullopt if it returned normally.
-template <typename F>
-std::optional<iosim::BugCheckInfo> catch_bugcheck(F&& f)
-{
-    try {
-        f();
-    } catch (const iosim::BugCheck& stop) {
-        return stop.info();
-    }
-    return std::nullopt;
-}
+using iosim_test::catch_bugcheck;
 
 // True when `body` is among the live objects the object manager lists.
 inline bool is_live(const void* body)

@@ -112,19 +112,66 @@ TEST(Parser, UnknownNames)
 
 TEST(Parser, UnsupportedCommandsSayWhy)
 {
-    EXPECT_EQ(ParseError("plug usbkbd"),
-              "t.iosim:3:1: error: 'plug' needs the PnP manager, which iosim does not simulate yet (docs/roadmap.md)");
-    EXPECT_EQ(ParseError("unplug usbkbd"),
-              "t.iosim:3:1: error: 'unplug' needs the PnP manager, which iosim does not simulate yet (docs/roadmap.md)");
     EXPECT_EQ(ParseError("attach filter.sys \\Device\\X"),
-              "t.iosim:3:1: error: 'attach' needs device stacks (IoAttachDeviceToDeviceStack), which iosim does not "
-              "simulate yet (docs/roadmap.md)");
+              "t.iosim:3:1: error: 'attach' is not in the command language yet: a filter driver attaches itself with "
+              "IoAttachDeviceToDeviceStack in DriverEntry or AddDevice (docs/device-stacks.md)");
     EXPECT_EQ(ParseError("cancel h", WithHandle()),
-              "t.iosim:3:1: error: 'cancel' needs threads and asynchronous I/O (IRPs that stay pending), which iosim does "
-              "not simulate yet (docs/roadmap.md)");
+              "t.iosim:3:1: error: 'cancel' is not in the command language yet (only a pending IRP can be cancelled); "
+              "apps use CancelIo or CancelIoEx (docs/async-io.md)");
     EXPECT_EQ(ParseError("h = open \\\\.\\IosimHello overlapped"),
-              "t.iosim:3:25: error: 'overlapped' needs threads and asynchronous I/O, which iosim does not simulate yet "
-              "(docs/roadmap.md)");
+              "t.iosim:3:25: error: 'overlapped' is not in the command language yet: a script's requests are "
+              "synchronous; apps use FILE_FLAG_OVERLAPPED handles (docs/async-io.md)");
+}
+
+TEST(Parser, PnpCommands)
+{
+    Scope scope;
+    Command declare = parse_line("device declare TOYBUS\\CHILD function toychild upper logf countf lower lowf",
+                                 {"t.iosim", 3, 0}, scope);
+    EXPECT_EQ(declare.verb, Verb::DeviceDeclare);
+    EXPECT_EQ(declare.name, "TOYBUS\\CHILD");
+    EXPECT_EQ(declare.service, "toychild");
+    EXPECT_EQ(declare.args, (std::vector<std::string>{"logf", "countf"}));
+    EXPECT_EQ(declare.lower, (std::vector<std::string>{"lowf"}));
+    Command plug = parse_line("plug ROOT\\IOSIM_TOYBUS", {"t.iosim", 3, 0}, scope);
+    EXPECT_EQ(plug.verb, Verb::Plug);
+    EXPECT_EQ(plug.name, "ROOT\\IOSIM_TOYBUS");
+    Command unplug = parse_line("unplug ROOT\\IOSIM_TOYBUS\\0000 surprise", {"t.iosim", 3, 0}, scope);
+    EXPECT_EQ(unplug.verb, Verb::Unplug);
+    EXPECT_EQ(unplug.number, 1u);
+    EXPECT_EQ(parse_line("unplug ROOT\\IOSIM_TOYBUS", {"t.iosim", 3, 0}, scope).number, 0u);
+    EXPECT_EQ(parse_line("sleep", {"t.iosim", 3, 0}, scope).number, static_cast<uint64_t>(PowerSystemSleeping3));
+    EXPECT_EQ(parse_line("sleep S4", {"t.iosim", 3, 0}, scope).number, static_cast<uint64_t>(PowerSystemHibernate));
+    EXPECT_EQ(parse_line("wake", {"t.iosim", 3, 0}, scope).verb, Verb::Wake);
+}
+
+TEST(Parser, PnpCommandErrors)
+{
+    EXPECT_EQ(ParseError("plug"),
+              "t.iosim:3:5: error: expected a hardware id such as ROOT\\IOSIM_TOYBUS after 'plug', got end of line");
+    EXPECT_EQ(ParseError("unplug"),
+              "t.iosim:3:7: error: expected a device: an instance path such as ROOT\\IOSIM_TOYBUS\\0000, or a hardware "
+              "id after 'unplug', got end of line");
+    EXPECT_EQ(ParseError("unplug X quietly"),
+              "t.iosim:3:10: error: expected end of line after 'X', got \"quietly\"");
+    EXPECT_EQ(ParseError("device TOYBUS\\CHILD function toychild"),
+              "t.iosim:3:8: error: expected 'declare' (device declare HARDWARE_ID function SERVICE ...) after 'device', "
+              "got \"TOYBUS\\CHILD\"");
+    EXPECT_EQ(ParseError("device declare TOYBUS\\CHILD upper logf"),
+              "t.iosim:3:39: error: expected 'function SERVICE' (a declared device names its function driver) after "
+              "'logf', got end of line");
+    EXPECT_EQ(ParseError("device declare X function"),
+              "t.iosim:3:26: error: expected the function driver's service name after 'function', got end of line");
+    EXPECT_EQ(ParseError("device declare X function a function b"),
+              "t.iosim:3:29: error: unexpected \"function\" in 'device declare': expected function, upper, lower or "
+              "end of line");
+    EXPECT_EQ(ParseError("sleep S5"),
+              "t.iosim:3:7: error: expected a sleeping state: S1, S2, S3 or S4 (hibernate) after 'sleep', got \"S5\"");
+    EXPECT_EQ(ParseError("wake up"), "t.iosim:3:6: error: expected end of line after 'wake', got \"up\"");
+    // The command words are not variable names.
+    EXPECT_EQ(ParseError("plug = open \\\\.\\X"),
+              "t.iosim:3:1: error: 'plug' cannot name a variable (a letter or '_', then letters, digits and '_'; not a "
+              "command word)");
 }
 
 TEST(Parser, TrailingWordsAreRejected)

@@ -315,6 +315,30 @@ TEST(Seed000DirectIo, MdlVirtualAddressIsTheAppsBuffer)
     EXPECT_EQ(mdl[2], buffer2) << m.dump();
 }
 
+TEST(Seed000DirectIo, SystemAddressIsASecondMappingOfTheAppsPages)
+{
+    // "用MmGetSystemAddressForMdlSafe得到应用程序提供的用户模式缓冲区映射到的物理内存在内核模式下的
+    // 重新映射的地址": the driver's address is another mapping of the same physical pages,
+    // so it differs from the app's buffer address but keeps its offset into the page.
+    SeedMachine m;
+    ASSERT_TRUE(m.load("MyDevice1", "seed_000_direct_io_driver.sys"));
+    auto result = m.run("seed_000_direct_io_app.exe");
+    std::vector<std::string> mdl, system;
+    for (const auto& d : m.debug()) {
+        if (d.rfind("seed_000_direct_io_driver.sys, MmGetMdlVirtualAddress :", 0) == 0)
+            mdl.push_back(d.substr(d.find(':') + 1));
+        if (d.rfind("seed_000_direct_io_driver.sys, MmGetSystemAddressForMdlSafe :", 0) == 0)
+            system.push_back(d.substr(d.find(':') + 1));
+    }
+    ASSERT_EQ(system.size(), 3u) << m.dump();
+    ASSERT_EQ(mdl.size(), 3u) << m.dump();
+    for (size_t i = 0; i < 3; ++i) {
+        // Both printed with "0x%08X": the low 32 bits, "0x" and 8 hex digits, then "\r\n".
+        EXPECT_NE(system[i], mdl[i]) << m.dump();
+        EXPECT_EQ(system[i].substr(7, 3), mdl[i].substr(7, 3)) << "same offset in the page: " << m.dump();
+    }
+}
+
 TEST(Seed000DirectIo, UnloadReportsTheNeverFreedPoolBuffer)
 {
     SeedMachine m;

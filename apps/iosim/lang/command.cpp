@@ -28,6 +28,14 @@ const std::vector<CommandInfo>& command_table()
         {"!", "!COMMAND [ARGS]", "inspection (WinDbg style)"},
         {"expect", "expect WHAT ...", "check a result; see the expectations table"},
         {"print", "print \"TEXT\"", "narration"},
+        {"device", "device declare HARDWARE_ID function SERVICE [upper SERVICE...] [lower SERVICE...]",
+         "declare the drivers of a hardware id, as an INF does (PnP)"},
+        {"plug", "plug HARDWARE_ID", "plug a declared device into the root bus: AddDevice, START, its children"},
+        {"unplug", "unplug DEVICE [surprise]", "remove a root device (instance path or hardware id), children first"},
+        {"sleep", "sleep [STATE]", "put the machine to sleep in S1, S2, S3 (default) or S4: QUERY_POWER, then SET_POWER"},
+        {"wake", "wake", "wake the machine: SET_POWER for the working state, parents first"},
+        {"verifier", "verifier special-pool [MODULE]",
+         "Driver Verifier's special pool for a driver (or all): overruns and uses after free fault at the line"},
     };
     return table;
 }
@@ -35,13 +43,16 @@ const std::vector<CommandInfo>& command_table()
 const std::vector<UnsupportedInfo>& unsupported_table()
 {
     static const std::vector<UnsupportedInfo> table{
-        {"overlapped", "needs threads and asynchronous I/O, which iosim does not simulate yet"},
-        {"wait", "needs threads and asynchronous I/O, which iosim does not simulate yet"},
-        {"cancel", "needs threads and asynchronous I/O (IRPs that stay pending), which iosim does not simulate yet"},
-        {"attach", "needs device stacks (IoAttachDeviceToDeviceStack), which iosim does not simulate yet"},
-        {"detach", "needs device stacks (IoDetachDevice), which iosim does not simulate yet"},
-        {"plug", "needs the PnP manager, which iosim does not simulate yet"},
-        {"unplug", "needs the PnP manager, which iosim does not simulate yet"},
+        {"overlapped", "is not in the command language yet: a script's requests are synchronous; apps use "
+                       "FILE_FLAG_OVERLAPPED handles (docs/async-io.md)"},
+        {"wait", "is not in the command language yet (it goes with overlapped handles); apps wait with "
+                 "WaitForSingleObject or GetOverlappedResult (docs/async-io.md)"},
+        {"cancel", "is not in the command language yet (only a pending IRP can be cancelled); apps use CancelIo "
+                   "or CancelIoEx (docs/async-io.md)"},
+        {"attach", "is not in the command language yet: a filter driver attaches itself with "
+                   "IoAttachDeviceToDeviceStack in DriverEntry or AddDevice (docs/device-stacks.md)"},
+        {"detach", "is not in the command language yet: a filter driver detaches itself with IoDetachDevice "
+                   "(docs/device-stacks.md)"},
     };
     return table;
 }

@@ -38,6 +38,15 @@ enum class Verb : uint8_t {
     Inspect,  // !command ...                           name = the whole line
     Expect,   // expect WHAT ...                        expect, and see Expectation
     Print,    // print "text"                           name = text
+    // PnP (pnp_commands.cpp)
+    DeviceDeclare,  // device declare HWID function SERVICE [upper S...] [lower S...]
+                    //                                  name = hwid, service = function, args = upper, lower
+    Plug,     // plug HWID                              name = hwid
+    Unplug,   // unplug DEVICE [surprise]               name = instance path or hwid, number = 1 if surprise
+    Sleep,    // sleep [S1|S2|S3|S4]                    number = SYSTEM_POWER_STATE (default S3)
+    Wake,     // wake
+    // Driver Verifier (pool)
+    Verifier,  // verifier special-pool [MODULE]        name = module ("" = every driver)
 };
 
 enum class Expectation : uint8_t {
@@ -73,6 +82,7 @@ struct Command {
     Expectation expect = Expectation::Status;
     bool exists = true;
     int name_column = 0;  // include: the column of the file name (errors point at it)
+    std::vector<std::string> lower;  // device declare: the lower filters (args holds the upper ones)
 };
 
 // The variables a script has defined so far (parsing checks every use).
@@ -91,7 +101,7 @@ const std::vector<CommandInfo>& command_table();
 // The words the parser recognises but iosim cannot run yet, and why.
 struct UnsupportedInfo {
     const char* word;
-    const char* reason;  // "needs the PnP manager, which iosim does not simulate yet"
+    const char* reason;  // "is not in the command language yet: ..."
 };
 const std::vector<UnsupportedInfo>& unsupported_table();
 // The words after 'expect'.

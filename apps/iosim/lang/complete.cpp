@@ -11,6 +11,7 @@
 #include "lang/names.h"
 #include "lang/session_impl.h"
 #include "ob/listing.h"
+#include "pnp/pnp.h"
 
 namespace iosim::lang {
 
@@ -104,6 +105,21 @@ std::vector<std::string> Session::complete(std::string_view prefix)
         pool = {"none", "read", "write", "readwrite"};
     } else if (words.size() >= 4 && words[1] == "=" && words[2] == "open") {
         pool = {"access", "share"};
+    } else if (words.size() == 2 && first == "device") {  // PnP
+        pool = {"declare"};
+    } else if (words.size() >= 4 && first == "device") {
+        pool = {"function", "upper", "lower"};
+    } else if (words.size() == 2 && first == "plug") {
+        for (const auto& [id, config] : io::pnp::declarations())
+            pool.push_back(id);
+    } else if (words.size() == 2 && first == "unplug") {
+        for (const auto& line : io::pnp::describe_tree())
+            if (line.rfind("  ", 0) == 0 && line.rfind("   ", 0) != 0)  // the root bus's children
+                pool.push_back(line.substr(2, line.find(' ', 2) - 2));
+    } else if (words.size() == 3 && first == "unplug") {
+        pool = {"surprise"};
+    } else if (words.size() == 2 && first == "sleep") {
+        pool = {"S1", "S2", "S3", "S4"};
     }
 
     std::set<std::string> out;

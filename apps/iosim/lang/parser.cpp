@@ -151,7 +151,7 @@ const UnsupportedInfo* unsupported(std::string_view word)
 
 [[noreturn]] void reject_unsupported(const Cursor& cursor, const Token* token, const UnsupportedInfo& info)
 {
-    cursor.fail_at(token, fmt::format("'{}' {} (docs/roadmap.md)", info.word, info.reason));
+    cursor.fail_at(token, fmt::format("'{}' {}", info.word, info.reason));
 }
 
 uint32_t access_of(Cursor& cursor)
@@ -268,6 +268,61 @@ void parse_run(Cursor& cursor, Command& command)
         command.args.push_back(cursor.text("an argument for the app"));
         (void)t;
     }
+}
+
+// ---- PnP --------------------------------------------------------------------------------
+
+bool is_device_keyword(const Token* t)
+{
+    return t != nullptr && t->kind == TokenKind::Word && (t->text == "function" || t->text == "upper" || t->text == "lower");
+}
+
+// One or more service names, up to the next keyword.
+void services(Cursor& cursor, std::vector<std::string>& out, std::string_view what)
+{
+    out.push_back(cursor.text(what));
+    while (cursor.peek() != nullptr && !is_device_keyword(cursor.peek()))
+        out.push_back(cursor.text(what));
+}
+
+// device declare HARDWARE_ID function SERVICE [upper SERVICE...] [lower SERVICE...]
+void parse_device(Cursor& cursor, Command& command)
+{
+    if (!cursor.accept("declare"))
+        cursor.expected("'declare' (device declare HARDWARE_ID function SERVICE ...)");
+    command.name = cursor.text("a hardware id such as TOYBUS\\CHILD");
+    bool seen_function = false, seen_upper = false, seen_lower = false;
+    while (const Token* t = cursor.peek()) {
+        if (!seen_function && cursor.accept("function")) {
+            command.service = cursor.text("the function driver's service name");
+            seen_function = true;
+        } else if (!seen_upper && cursor.accept("upper")) {
+            services(cursor, command.args, "an upper filter's service name");
+            seen_upper = true;
+        } else if (!seen_lower && cursor.accept("lower")) {
+            services(cursor, command.lower, "a lower filter's service name");
+            seen_lower = true;
+        } else {
+            cursor.fail_at(t, fmt::format("unexpected {} in 'device declare': expected function, upper, lower or end "
+                                          "of line",
+                                          describe(t)));
+        }
+    }
+    if (!seen_function)
+        cursor.expected("'function SERVICE' (a declared device names its function driver)");
+}
+
+uint64_t sleep_state(Cursor& cursor)
+{
+    static const std::pair<const char*, SYSTEM_POWER_STATE> states[] = {
+        {"S1", PowerSystemSleeping1}, {"S2", PowerSystemSleeping2}, {"S3", PowerSystemSleeping3},
+        {"S4", PowerSystemHibernate}};
+    if (cursor.at_end())
+        return PowerSystemSleeping3;
+    for (const auto& [word, value] : states)
+        if (cursor.accept(word))
+            return value;
+    cursor.expected("a sleeping state: S1, S2, S3 or S4 (hibernate)");
 }
 
 }  // namespace
@@ -436,6 +491,27 @@ Command parse_line(std::string_view line, const Location& where, Scope& scope)
     } else if (word == "print") {
         command.verb = Verb::Print;
         command.name = cursor.string("a string in double quotes");
+    } else if (word == "device") {
+        command.verb = Verb::DeviceDeclare;
+        parse_device(cursor, command);
+    } else if (word == "plug") {
+        command.verb = Verb::Plug;
+        command.name = cursor.text("a hardware id such as ROOT\\IOSIM_TOYBUS");
+    } else if (word == "unplug") {
+        command.verb = Verb::Unplug;
+        command.name = cursor.text("a device: an instance path such as ROOT\\IOSIM_TOYBUS\\0000, or a hardware id");
+        command.number = cursor.accept("surprise") ? 1 : 0;
+    } else if (word == "sleep") {
+        command.verb = Verb::Sleep;
+        command.number = sleep_state(cursor);
+    } else if (word == "wake") {
+        command.verb = Verb::Wake;
+    } else if (word == "verifier") {  // Driver Verifier (pool)
+        command.verb = Verb::Verifier;
+        if (!cursor.accept("special-pool"))
+            cursor.expected("special-pool");
+        if (!cursor.at_end())
+            command.name = cursor.text("a driver module such as kbuffer.sys");
     } else if (const UnsupportedInfo* info = unsupported(word)) {
         reject_unsupported(cursor, first, *info);
     } else {

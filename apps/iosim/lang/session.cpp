@@ -141,6 +141,8 @@ bool needs_machine(Verb verb)
     switch (verb) {
     case Verb::Load: case Verb::Unload: case Verb::Process: case Verb::Exit: case Verb::Run:
     case Verb::Open: case Verb::Close: case Verb::Read: case Verb::Write: case Verb::Ioctl:
+    case Verb::DeviceDeclare: case Verb::Plug: case Verb::Unplug: case Verb::Sleep: case Verb::Wake:  // PnP
+    case Verb::Verifier:  // pool
         return true;
     default:
         return false;
@@ -160,6 +162,12 @@ const char* verb_word(const Command& command)
     case Verb::Read: return "read";
     case Verb::Write: return "write";
     case Verb::Ioctl: return "ioctl";
+    case Verb::DeviceDeclare: return "device";  // PnP
+    case Verb::Plug: return "plug";
+    case Verb::Unplug: return "unplug";
+    case Verb::Sleep: return "sleep";
+    case Verb::Wake: return "wake";
+    case Verb::Verifier: return "verifier";  // pool
     default: return "this command";
     }
 }
@@ -261,6 +269,19 @@ Outcome Session::Impl::dispatch(const Command& command)
     case Verb::Inspect: return do_inspect(command);
     case Verb::Expect: return do_expect(command);
     case Verb::Print: out(command.name + "\n"); return Outcome::Ok;
+    case Verb::DeviceDeclare: return do_device_declare(command);  // PnP (pnp_commands.cpp)
+    case Verb::Plug: return do_plug(command);
+    case Verb::Unplug: return do_unplug(command);
+    case Verb::Sleep: return do_sleep(command);
+    case Verb::Wake: return do_wake(command);
+    case Verb::Verifier:  // Driver Verifier's special pool (sim_kernel/ex/special_pool.h)
+        if (command.name.empty())
+            machine.system().pool().set_special_pool_for_all(true);
+        else
+            machine.system().pool().set_special_pool_for(command.name, true);
+        line("verifier", fmt::format("special pool for {}: each block ends against an inaccessible page",
+                                     command.name.empty() ? "every driver" : command.name));
+        return Outcome::Ok;
     }
     return Outcome::Ok;
 }

@@ -2,6 +2,7 @@
 //
 // session.cpp     running files and lines, the machine-level commands, output
 // requests.cpp    open/close/read/write/ioctl and how their results are shown
+// pnp_commands.cpp device declare, plug, unplug, sleep, wake
 // expect.cpp      expectations
 // breakpoints.cpp the trace listener: live display, breakpoints, the last request's IRPs
 // complete.cpp    completion
@@ -98,6 +99,13 @@ public:
     Outcome do_inspect(const Command& command);
     Process* current_process(const Command& command, Outcome& failure);
     std::vector<std::string> shutdown();
+
+    // ---- PnP (pnp_commands.cpp)
+    Outcome do_device_declare(const Command& command);
+    Outcome do_plug(const Command& command);
+    Outcome do_unplug(const Command& command);
+    Outcome do_sleep(const Command& command);
+    Outcome do_wake(const Command& command);
 
     // ---- requests (requests.cpp)
     Outcome do_open(const Command& command);
