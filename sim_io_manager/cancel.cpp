@@ -21,6 +21,7 @@
 //    called later (a cancel routine, a timer DPC) after it is gone.
 // NT counterparts: IoAcquireCancelSpinLock, IoReleaseCancelSpinLock, IoCancelIrp,
 // NtCancelIoFile, NtCancelIoFileEx, NtCancelSynchronousIoFile, IoCancelThreadIo.
+#include <algorithm>
 #include "cancel.h"
 
 #include <fmt/format.h>
@@ -132,21 +133,35 @@ void cancel_process_io(Process* process)
     }
 }
 
-void check_irps_at_unload(DRIVER_OBJECT* driver, bool at_shutdown)
+std::vector<uint64_t> irps_held_by(DRIVER_OBJECT* driver)
 {
-    if (at_shutdown)
-        return;
+    std::vector<uint64_t> held;
     for (const OutstandingIrp& entry : outstanding_irps()) {
         IRP* irp = entry.irp;
         if (private_of(irp)->completed || irp->CurrentLocation > irp->StackCount)
             continue;
         DEVICE_OBJECT* device = IoGetCurrentIrpStackLocation(irp)->DeviceObject;
-        if (device == nullptr || device->DriverObject != driver)
+        if (device != nullptr && device->DriverObject == driver)
+            held.push_back(entry.id);
+    }
+    return held;
+}
+
+void check_irps_at_unload(DRIVER_OBJECT* driver, const std::vector<uint64_t>& held, bool at_shutdown)
+{
+    if (at_shutdown || held.empty())
+        return;
+    // Only the IRPs it held before DriverUnload and still holds: its devices are gone now,
+    // so nothing of the IRP's current stack location is read.
+    for (const OutstandingIrp& entry : outstanding_irps()) {
+        IRP* irp = entry.irp;
+        if (std::find(held.begin(), held.end(), entry.id) == held.end() || private_of(irp)->completed)
             continue;
         const void* routine = irp->CancelRoutine != nullptr ? reinterpret_cast<const void*>(irp->CancelRoutine)
                                                             : reinterpret_cast<const void*>(driver->DriverUnload);
+        // No IRP history in the report: it names the IRP's devices, which DriverUnload deleted.
         bugcheck(DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS, reinterpret_cast<ULONG_PTR>(routine), 0,
-                 reinterpret_cast<ULONG_PTR>(irp), 0, nullptr, irp,
+                 reinterpret_cast<ULONG_PTR>(irp), 0, nullptr, nullptr,
                  fmt::format("{} was unloaded while IRP#{} ({}) it had pended was still out: nothing can complete it "
                              "now, and its cancel routine or timer would run code that is gone. DriverUnload runs "
                              "only when no handle is open; complete or cancel every held IRP at IRP_MJ_CLEANUP "

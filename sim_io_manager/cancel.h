@@ -4,6 +4,9 @@
 // IoCancelThreadIo, the Verifier check behind bug check 0xCE.
 #pragma once
 
+#include <cstdint>
+#include <vector>
+
 #include <cstddef>
 
 #include "wdm_impl.h"
@@ -25,6 +28,9 @@ size_t cancel_synchronous_io(Thread* thread);
 void cancel_process_io(Process* process);
 // After DriverUnload: an IRP the driver still holds is bug check 0xCE (not at shutdown:
 // what is left then is freed with the machine).
-void check_irps_at_unload(DRIVER_OBJECT* driver, bool at_shutdown);
+// The IRPs `driver` holds now (pended at one of its devices): taken before DriverUnload
+// runs, while its devices still exist; checked after it returned.
+std::vector<uint64_t> irps_held_by(DRIVER_OBJECT* driver);
+void check_irps_at_unload(DRIVER_OBJECT* driver, const std::vector<uint64_t>& held, bool at_shutdown);
 
 }  // namespace iosim::io

@@ -141,6 +141,7 @@ void finish_unload(DriverBody* body, bool at_shutdown = false)
     System* sys = System::current();
     DRIVER_OBJECT* driver = &body->object;
     std::string name = crt::to_utf8(body->priv.object_name);
+    std::vector<uint64_t> held = io::irps_held_by(driver);
     {
         ThreadSwitch as_system(sys->system_thread());
         DriverCallScope scope("DriverUnload", reinterpret_cast<const void*>(driver->DriverUnload));
@@ -149,7 +150,7 @@ void finish_unload(DriverBody* body, bool at_shutdown = false)
         driver->Flags |= DRVO_UNLOAD_INVOKED;
         driver->DriverUnload(driver);
     }
-    io::check_irps_at_unload(driver, at_shutdown);  // IRPs it still holds: bug check 0xCE (cancel.cpp)
+    io::check_irps_at_unload(driver, held, at_shutdown);  // IRPs it still holds: bug check 0xCE (cancel.cpp)
     // Its work items still queued run first; its code still running is reported (io_workitem.h).
     io::before_image_unload(driver, body->priv.module, at_shutdown);
     report_leftovers(body, "After DriverUnload");
@@ -318,7 +319,11 @@ NTSTATUS unload_driver(std::u16string_view service_name, std::string* message)
 void check_deferred_unload(DRIVER_OBJECT* driver)
 {
     pnp::on_last_file_closed();  // PnP: a surprise-removed device waits for its handles (pnp/pnp_remove.cpp)
-    if (driver == nullptr || !is_driver(driver))
+    // Only a loaded driver can have an unload pending. Its membership is checked in the
+    // list, never by reading the object: after a bug check the driver may already be gone
+    // when the last file (an abandoned request's) is released at shutdown.
+    std::vector<DRIVER_OBJECT*> loaded = loaded_drivers();
+    if (driver == nullptr || std::find(loaded.begin(), loaded.end(), driver) == loaded.end())
         return;
     DriverBody* body = driver_body(driver);
     if (!body->priv.unload_pending)

@@ -150,9 +150,12 @@ void finish_request(IRP* irp, bool in_service)
 
     if ((irp->Flags & IRP_BUFFERED_IO) != 0) {
         copy_back(irp, process, reachable);
-        if ((irp->Flags & IRP_DEALLOCATE_BUFFER) != 0)
-            ex::free_system_buffer(irp->AssociatedIrp.SystemBuffer);
+        // Taken out of the IRP first: if the free bug-checks (a driver freed it already), the
+        // IRP released at shutdown must not free it again.
+        void* buffer = irp->AssociatedIrp.SystemBuffer;
         irp->AssociatedIrp.SystemBuffer = nullptr;
+        if ((irp->Flags & IRP_DEALLOCATE_BUFFER) != 0)
+            ex::free_system_buffer(buffer);
     }
     if (irp->MdlAddress != nullptr)
         release_irp_mdls(irp);

@@ -64,7 +64,13 @@ System::~System()
         process->handles().close_all(process);
     }
     for (Thread* thread : threads)
-        ob::dereference(thread);
+        if (ob::dereference(thread) != 0 && dead_) {
+            // After a bug check nothing will ever drop the references a dead driver (or its
+            // caller) still holds on a thread object. Its body is plain data, so it is
+            // released here rather than reported as a leak of the dead machine.
+            while (ob::dereference(thread) != 0) {
+            }
+        }
     for (Process* process : processes)
         memory_->destroy_process_memory(process);
     for (Process* process : processes)

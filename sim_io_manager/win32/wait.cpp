@@ -54,17 +54,22 @@ DWORD wait_handles(DWORD count, const HANDLE* handles, bool all, DWORD milliseco
         set_last_error(ERROR_INVALID_PARAMETER);
         return WAIT_FAILED;
     }
-    std::vector<void*> objects(count, nullptr);
+    // The references are dropped however the wait ends, also when the thread is terminated
+    // inside it (process exit unwinds the thread through here).
+    struct References {
+        std::vector<void*> objects;
+        ~References()
+        {
+            for (void* object : objects)
+                if (object != nullptr)
+                    ob::dereference(object);
+        }
+    } held{std::vector<void*>(count, nullptr)};
+    std::vector<void*>& objects = held.objects;
     std::vector<DISPATCHER_HEADER*> headers;
-    auto release = [&] {
-        for (void* object : objects)
-            if (object != nullptr)
-                ob::dereference(object);
-    };
     for (DWORD i = 0; i < count; ++i) {
         DISPATCHER_HEADER* header = waitable(handles[i], &objects[i]);
         if (header == nullptr) {
-            release();
             set_last_error(ERROR_INVALID_HANDLE);
             return WAIT_FAILED;
         }
@@ -75,7 +80,6 @@ DWORD wait_handles(DWORD count, const HANDLE* handles, bool all, DWORD milliseco
     System* sys = System::current();
     NTSTATUS status = sys->scheduler().wait(headers.data(), count, all,
                                             milliseconds == kInfinite ? nullptr : &timeout, api, alertable);
-    release();
     if (status == STATUS_TIMEOUT)
         return WAIT_TIMEOUT;
     if (status == STATUS_USER_APC)

@@ -75,6 +75,10 @@ void run_one(const WorkRequest& request, Thread* thread)
         DriverCallScope scope("work item", request.routine);
         request.run();
     }
+    // The wrapper's own epilogue (IopProcessWorkItem dropping its device reference) comes
+    // before the worker loop checks the IRQL, so a bug check there leaks nothing.
+    if (request.done)
+        request.done();
     if (thread->irql != PASSIVE_LEVEL)
         bugcheck(WORKER_THREAD_RETURNED_AT_BAD_IRQL, reinterpret_cast<ULONG_PTR>(request.routine), thread->irql,
                  reinterpret_cast<ULONG_PTR>(request.parameter), reinterpret_cast<ULONG_PTR>(request.item), nullptr,
@@ -141,8 +145,6 @@ void worker_main(int queue, Thread* thread)
             account.in_routine = true;
         }
         run_one(request, thread);
-        if (request.done)
-            request.done();
         std::lock_guard guard(g_lock);
         account.in_routine = false;
         --pools().queues[queue].busy;

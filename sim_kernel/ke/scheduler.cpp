@@ -16,6 +16,7 @@
 
 #include "ke/bugcheck.h"
 #include "ke/dispatcher.h"
+#include "ldr/symbolize.h"
 #include "mm/memory_manager.h"
 #include "ps/process.h"
 
@@ -601,7 +602,12 @@ bool Scheduler::expire_due(std::unique_lock<std::mutex>& lock)
         TimerEntry entry = timers_.begin()->second;
         timers_.erase(timers_.begin());
         entry.timer->Header.SignalState = 1;
-        trace(fmt::format("timer {} expired", static_cast<const void*>(entry.timer)));
+        // Named by its DPC routine, never by address: the trace must not depend on where
+        // the timer happens to be in memory (same seed, same trace).
+        trace(entry.dpc != nullptr
+                  ? fmt::format("timer expired, its DPC {} queued",
+                                ldr::describe_function(reinterpret_cast<const void*>(entry.dpc->DeferredRoutine)))
+                  : std::string("timer expired"));
         wake_satisfied(&entry.timer->Header);
         if (entry.period > 0)
             timers_.emplace(now_ + int64_t{entry.period} * 10000, entry);

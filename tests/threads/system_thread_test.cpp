@@ -99,6 +99,7 @@ TEST_F(SystemThreads, EndingAtDispatchLevelIsKernelApcPendingDuringExit)
     EXPECT_EQ(stop.code, KERNEL_APC_PENDING_DURING_EXIT) << "the waiter hears of the bug check in the other thread";
     EXPECT_EQ(stop.parameters[2], DISPATCH_LEVEL);
     EXPECT_NE(stop.reason.find("at IRQL 2"), std::string::npos) << stop.reason;
+    ObDereferenceObject(thread);
 }
 
 TEST_F(SystemThreads, EndingInsideACriticalRegionIsKernelApcPendingDuringExit)
@@ -107,6 +108,7 @@ TEST_F(SystemThreads, EndingInsideACriticalRegionIsKernelApcPendingDuringExit)
     BugCheckInfo stop = Stop([&] { KeWaitForSingleObject(thread, Executive, KernelMode, FALSE, nullptr); });
     EXPECT_EQ(stop.code, KERNEL_APC_PENDING_DURING_EXIT);
     EXPECT_EQ(static_cast<LONG_PTR>(stop.parameters[1]), -1) << "the APC disable count";
+    ObDereferenceObject(thread);
 }
 
 TEST_F(SystemThreads, LookupsTakeAReferenceAndRefuseUnknownIds)
