@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstring>
 #include <stdexcept>
 
 #include "ke/bugcheck.h"
@@ -198,7 +199,8 @@ void Scheduler::start_host(Context* context)
     int error = pthread_create(&context->host_, &attr, &Scheduler::host_main, new Start{this, context});
     pthread_attr_destroy(&attr);
     if (error != 0)
-        throw std::runtime_error("iosim: cannot start a host thread for a simulated thread");
+        throw std::runtime_error(fmt::format("iosim: cannot start a host thread for simulated thread {}: {}",
+                                             label(context), std::strerror(error)));
     context->started_ = true;
 }
 

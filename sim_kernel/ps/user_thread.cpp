@@ -11,14 +11,30 @@
 
 namespace iosim {
 
-// The SEH work provides the real one in ke/fault.cpp (a per-thread signal stack); until
-// then this weak default keeps the build whole.
-__attribute__((weak)) void install_fault_stack() {}
+namespace {
+
+// glibc puts a thread's static TLS at the top of a stack it is given, and ThreadSanitizer's
+// per-thread state is a large static TLS object: under TSan a small stack (CreateThread's
+// 256 KiB default) is refused by pthread_create (EINVAL). The simulated stack the app sees
+// is the same size either way; only the reservation grows.
+#if defined(__SANITIZE_THREAD__)
+constexpr size_t kHostTlsReserve = 4u << 20;
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+constexpr size_t kHostTlsReserve = 4u << 20;
+#else
+constexpr size_t kHostTlsReserve = 0;
+#endif
+#else
+constexpr size_t kHostTlsReserve = 0;
+#endif
+
+}  // namespace
 
 UserStack reserve_user_stack(Process* process, size_t bytes)
 {
     mm::AddressSpace& space = *process->memory->space;
-    size_t pages = mm::pages_for(bytes);
+    size_t pages = mm::pages_for(bytes + kHostTlsReserve);
     // One uncommitted guard page below the stack: an overflow faults instead of running
     // into whatever lies below.
     void* base = space.reserve(pages + 1, "stack", PAGE_READWRITE, 0, 16);

@@ -3,6 +3,7 @@
 // STATUS_ACCESS_VIOLATION, which the app sees as ERROR_NOACCESS (998), and the driver is
 // never called. METHOD_NEITHER is the exception: nobody checks, so the driver's own probe
 // (inside __try) catches it. Nothing here may crash the host.
+#include "support/sanitizer.h"
 #include "mdl_test_support.h"
 
 using namespace mdl_test;
@@ -224,6 +225,7 @@ TEST(BadBuffer, TheTraceSaysWhyNoIrpWasSent)
 
 TEST(BadBuffer, AWildPointerFailsWithErrorNoAccessWhateverTheTransferMethod)
 {
+    IOSIM_SKIP_UNDER_TSAN_LAYOUT();
     // An address nothing is mapped at: not iosim's memory, not the host's either.
     MdlRig rig;
     auto* wild = reinterpret_cast<char*>(uintptr_t{0x0000'5A5A'0000'0000});

@@ -11,6 +11,7 @@
 
 #include <regex>
 
+#include "support/sanitizer.h"
 #include "samples_support.h"
 #include "virt2phys/virt2phys_public.h"
 #include "winioctl.h"
@@ -123,6 +124,7 @@ TEST(Virt2PhysSample, NeighbouringVirtualPagesAreNotAllNeighbouringFrames)
 
 TEST(Virt2PhysSample, ASecondRunPrintsExactlyTheSame)
 {
+    IOSIM_SKIP_UNDER_TSAN_LAYOUT();
     ClientRun first = RunClient();
     ClientRun second = RunClient();
     ASSERT_FALSE(first.result.output.empty());
