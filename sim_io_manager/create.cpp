@@ -4,7 +4,10 @@
 // a device. A device being deleted, unloaded or still initialising cannot be opened
 // (STATUS_NO_SUCH_DEVICE), and an exclusive device refuses a second open while one is
 // outstanding (STATUS_ACCESS_DENIED). IRP_MJ_CREATE goes to the top of the device's stack.
-// NT counterparts: NtCreateFile, IopCreateFile, IopParseDevice, IopCheckDeviceAndDriver.
+// NtCreateNamedPipeFile is the same open with IRP_MJ_CREATE_NAMED_PIPE and the pipe's
+// NAMED_PIPE_CREATE_PARAMETERS (sim_io_manager/npfs answers it).
+// NT counterparts: NtCreateFile, NtCreateNamedPipeFile, IopCreateFile, IopParseDevice,
+// IopCheckDeviceAndDriver.
 #include <fmt/format.h>
 
 #include "crt/format.h"
@@ -12,6 +15,7 @@
 #include "device.h"
 #include "file.h"
 #include "io_api.h"
+#include "npfs/npfs.h"
 #include "ob/kernel_handle.h"
 #include "request.h"
 #include "rtl/status_names.h"
@@ -46,13 +50,19 @@ NTSTATUS create_file(std::u16string_view nt_path, ACCESS_MASK desired_access, UL
     return create_file(nt_path, desired_access, share_access, create_disposition, create_options, mode, 0, handle, iosb);
 }
 
-NTSTATUS create_file(std::u16string_view nt_path, ACCESS_MASK desired_access, ULONG share_access,
+namespace {
+
+// NtCreateFile and NtCreateNamedPipeFile: the same parse (IopParseDevice), a different
+// major function; `pipe_parameters` (IRP_MJ_CREATE_NAMED_PIPE) goes to the file system in
+// Parameters.CreatePipe.Parameters.
+NTSTATUS open_object(std::u16string_view nt_path, ACCESS_MASK desired_access, ULONG share_access,
                      ULONG create_disposition, ULONG create_options, KPROCESSOR_MODE mode, ULONG handle_attributes,
-                     HANDLE* handle, IO_STATUS_BLOCK* iosb)
+                     HANDLE* handle, IO_STATUS_BLOCK* iosb, UCHAR major, NAMED_PIPE_CREATE_PARAMETERS* pipe_parameters)
 {
     System* sys = System::current();
     Process* process = current_process();
     *handle = nullptr;
+    npfs::start_if_named(nt_path);  // the named-pipe file system starts on first use (npfs/npfs.h)
     auto found = sys->ns().lookup(nt_path);
     if (!NT_SUCCESS(found.status)) {
         if (sys->trace().enabled())
@@ -98,7 +108,7 @@ NTSTATUS create_file(std::u16string_view nt_path, ACCESS_MASK desired_access, UL
         file->Flags |= FO_ALERTABLE_IO;
 
     DEVICE_OBJECT* top = attached_top(device);
-    IRP* irp = build_request_irp(file, top, IRP_MJ_CREATE, mode);
+    IRP* irp = build_request_irp(file, top, major, mode);
     irp->Flags |= IRP_CREATE_OPERATION;
     IO_SECURITY_CONTEXT security{};
     security.DesiredAccess = granted;
@@ -108,6 +118,8 @@ NTSTATUS create_file(std::u16string_view nt_path, ACCESS_MASK desired_access, UL
     sp->Parameters.Create.Options = (create_disposition << 24) | (create_options & 0x00FFFFFF);
     sp->Parameters.Create.ShareAccess = static_cast<USHORT>(share_access);
     sp->Parameters.Create.FileAttributes = 0;
+    if (major == IRP_MJ_CREATE_NAMED_PIPE)
+        sp->Parameters.CreatePipe.Parameters = pipe_parameters;
     Request request;
     request.user_iosb = iosb;
     request.synchronous_api = true;  // IopParseDevice waits for a pended create
@@ -124,6 +136,25 @@ NTSTATUS create_file(std::u16string_view nt_path, ACCESS_MASK desired_access, UL
                                                            : process->handles().insert(file, granted);
     ob::dereference(file);  // the handle holds it
     return status;
+}
+
+}  // namespace
+
+NTSTATUS create_file(std::u16string_view nt_path, ACCESS_MASK desired_access, ULONG share_access,
+                     ULONG create_disposition, ULONG create_options, KPROCESSOR_MODE mode, ULONG handle_attributes,
+                     HANDLE* handle, IO_STATUS_BLOCK* iosb)
+{
+    return open_object(nt_path, desired_access, share_access, create_disposition, create_options, mode,
+                       handle_attributes, handle, iosb, IRP_MJ_CREATE, nullptr);
+}
+
+NTSTATUS create_named_pipe_file(std::u16string_view nt_path, ACCESS_MASK desired_access, ULONG share_access,
+                                ULONG create_disposition, ULONG create_options, KPROCESSOR_MODE mode,
+                                const NAMED_PIPE_CREATE_PARAMETERS& parameters, HANDLE* handle, IO_STATUS_BLOCK* iosb)
+{
+    NAMED_PIPE_CREATE_PARAMETERS copy = parameters;  // the service's captured copy
+    return open_object(nt_path, desired_access, share_access, create_disposition, create_options, mode, 0, handle,
+                       iosb, IRP_MJ_CREATE_NAMED_PIPE, &copy);
 }
 
 NTSTATUS close_handle(HANDLE handle)

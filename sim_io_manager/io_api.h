@@ -7,12 +7,13 @@
 // request reached a driver and did not fail outright (see nt-io-facts: "Passing and
 // completing"). Synchronous file objects wait for completion before returning.
 // NT counterparts: NtCreateFile, NtReadFile, NtWriteFile, NtDeviceIoControlFile,
-// NtQueryInformationFile, NtClose, IopLoadDriver, IopUnloadDriver.
+// NtQueryInformationFile, NtCreateNamedPipeFile, NtFsControlFile, NtClose, IopLoadDriver, IopUnloadDriver.
 #pragma once
 
 #include <string>
 #include <string_view>
 
+#include "iosim_pipe.h"
 #include "wdm_impl.h"
 
 namespace iosim::io {
@@ -25,6 +26,12 @@ NTSTATUS create_file(std::u16string_view nt_path, ACCESS_MASK desired_access, UL
 NTSTATUS create_file(std::u16string_view nt_path, ACCESS_MASK desired_access, ULONG share_access,
                      ULONG create_disposition, ULONG create_options, KPROCESSOR_MODE mode, ULONG handle_attributes,
                      HANDLE* handle, IO_STATUS_BLOCK* iosb);
+
+// NtCreateNamedPipeFile: a new instance of the pipe `nt_path` names ("\??\pipe\x"), its
+// server end as the handle; IRP_MJ_CREATE_NAMED_PIPE carries a copy of `parameters`.
+NTSTATUS create_named_pipe_file(std::u16string_view nt_path, ACCESS_MASK desired_access, ULONG share_access,
+                                ULONG create_disposition, ULONG create_options, KPROCESSOR_MODE mode,
+                                const NAMED_PIPE_CREATE_PARAMETERS& parameters, HANDLE* handle, IO_STATUS_BLOCK* iosb);
 
 // How the caller hears of completion besides the IO_STATUS_BLOCK (NtReadFile's Event,
 // ApcRoutine and ApcContext). `event` is an event handle, referenced for the IRP's life (a
@@ -47,8 +54,18 @@ NTSTATUS write_file(HANDLE handle, const void* buffer, ULONG length, const LARGE
 NTSTATUS device_io_control(HANDLE handle, ULONG io_control_code, void* input, ULONG input_length, void* output,
                            ULONG output_length, bool internal, KPROCESSOR_MODE mode, IO_STATUS_BLOCK* iosb,
                            const CompletionNotice& notice = {});
+// NtFsControlFile: IRP_MJ_FILE_SYSTEM_CONTROL (minor IRP_MN_USER_FS_REQUEST) with the
+// FSCTL code in Parameters.FileSystemControl (the DeviceIoControl layout); buffers as for
+// a device control of the same METHOD_.
+NTSTATUS fs_control_file(HANDLE handle, ULONG fs_control_code, void* input, ULONG input_length, void* output,
+                         ULONG output_length, KPROCESSOR_MODE mode, IO_STATUS_BLOCK* iosb,
+                         const CompletionNotice& notice = {});
 NTSTATUS query_information_file(HANDLE handle, void* information, ULONG length, FILE_INFORMATION_CLASS info_class,
                                 KPROCESSOR_MODE mode, IO_STATUS_BLOCK* iosb);
+// NtSetInformationFile: IRP_MJ_SET_INFORMATION, always buffered (the input copied in), a
+// synchronous API whatever the file object.
+NTSTATUS set_information_file(HANDLE handle, const void* information, ULONG length, FILE_INFORMATION_CLASS info_class,
+                              KPROCESSOR_MODE mode, IO_STATUS_BLOCK* iosb);
 NTSTATUS close_handle(HANDLE handle);
 // NtClose for a caller in `mode`: kernel handles only from kernel mode (ZwClose).
 NTSTATUS close_handle(HANDLE handle, KPROCESSOR_MODE mode);

@@ -77,11 +77,14 @@ const char* service_name(UCHAR major)
 {
     switch (major) {
     case IRP_MJ_CREATE: return "NtCreateFile";
+    case IRP_MJ_CREATE_NAMED_PIPE: return "NtCreateNamedPipeFile";
+    case IRP_MJ_FILE_SYSTEM_CONTROL: return "NtFsControlFile";
     case IRP_MJ_READ: return "NtReadFile";
     case IRP_MJ_WRITE: return "NtWriteFile";
     case IRP_MJ_DEVICE_CONTROL: return "NtDeviceIoControlFile";
     case IRP_MJ_INTERNAL_DEVICE_CONTROL: return "NtDeviceIoControlFile (internal)";
     case IRP_MJ_QUERY_INFORMATION: return "NtQueryInformationFile";
+    case IRP_MJ_SET_INFORMATION: return "NtSetInformationFile";
     case IRP_MJ_CLEANUP: return "NtClose (IRP_MJ_CLEANUP)";
     case IRP_MJ_CLOSE: return "IopDeleteFile (IRP_MJ_CLOSE)";
     default: return major_name(major);
@@ -349,7 +352,8 @@ NTSTATUS send_file_notification(FILE_OBJECT* file, UCHAR major)
     if (System* sys = System::current(); sys != nullptr && sys->dead())
         return STATUS_UNSUCCESSFUL;  // the machine bug-checked: no driver code runs any more
     DEVICE_OBJECT* target = attached_top(file->DeviceObject);
-    if (driver_body(target->DriverObject)->priv.module == nullptr)
+    if (driver_body(target->DriverObject)->priv.module == nullptr &&
+        (target->DriverObject->Flags & DRVO_BUILTIN_DRIVER) == 0)
         return STATUS_UNSUCCESSFUL;  // its driver has been unloaded (a device it deleted outlived it)
     DEVICE_OBJECT* top = attached_top(file->DeviceObject);
     IRP* irp = build_request_irp(file, top, major, KernelMode);

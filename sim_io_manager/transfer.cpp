@@ -21,7 +21,10 @@
 // Access bits of a control code are checked against the handle's granted access before
 // any IRP exists. The I/O manager does not advance CurrentByteOffset (drivers that keep a
 // file position do that themselves).
-// NT counterparts: NtReadFile, NtWriteFile, NtDeviceIoControlFile, NtQueryInformationFile.
+// NtSetInformationFile is always buffered too (input only).
+// NtFsControlFile takes the device-control path with IRP_MJ_FILE_SYSTEM_CONTROL.
+// NT counterparts: NtReadFile, NtWriteFile, NtDeviceIoControlFile, NtFsControlFile,
+// NtQueryInformationFile, NtSetInformationFile.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -192,8 +195,8 @@ NTSTATUS read_write(bool write, HANDLE handle, void* buffer, ULONG length, const
         offset = *byte_offset;
     else if ((file->Flags & FO_SYNCHRONOUS_IO) != 0)
         offset = file->CurrentByteOffset;
-    else
-        return STATUS_INVALID_PARAMETER;  // an asynchronous file object needs an explicit offset
+    else if ((file->Flags & (FO_NAMED_PIPE | FO_MAILSLOT)) == 0)
+        return STATUS_INVALID_PARAMETER;  // an asynchronous file object needs an explicit offset (not a pipe: no position)
 
     const char* service = write ? "WriteFile" : "ReadFile";
     if (mode == UserMode) {
@@ -267,10 +270,14 @@ NTSTATUS write_file(HANDLE handle, const void* buffer, ULONG length, const LARGE
     return read_write(true, handle, const_cast<void*>(buffer), length, byte_offset, mode, iosb, notice);
 }
 
-NTSTATUS device_io_control(HANDLE handle, ULONG io_control_code, void* input, ULONG input_length, void* output,
-                           ULONG output_length, bool internal, KPROCESSOR_MODE mode, IO_STATUS_BLOCK* iosb,
-                           const CompletionNotice& notice)
+namespace {
+
+// NtDeviceIoControlFile and NtFsControlFile: one code path, a different major function.
+NTSTATUS control_request(UCHAR major, HANDLE handle, ULONG io_control_code, void* input, ULONG input_length,
+                         void* output, ULONG output_length, KPROCESSOR_MODE mode, IO_STATUS_BLOCK* iosb,
+                         const CompletionNotice& notice)
 {
+    const bool internal = major == IRP_MJ_INTERNAL_DEVICE_CONTROL;
     FileRef ref;
     ACCESS_MASK granted = 0;
     NTSTATUS status = reference_file(handle, mode, &ref.file, &granted);
@@ -296,7 +303,9 @@ NTSTATUS device_io_control(HANDLE handle, ULONG io_control_code, void* input, UL
 
     // The caller's buffers, checked and captured before any IRP exists (the header's rules).
     const ULONG method = METHOD_FROM_CTL_CODE(io_control_code);
-    const char* service = internal ? "internal DeviceIoControl" : "DeviceIoControl";
+    const char* service = major == IRP_MJ_FILE_SYSTEM_CONTROL ? "NtFsControlFile"
+                           : internal                         ? "internal DeviceIoControl"
+                                                              : "DeviceIoControl";
     void* system_buffer = nullptr;
     if (method == METHOD_BUFFERED || method == METHOD_IN_DIRECT || method == METHOD_OUT_DIRECT) {
         if (method == METHOD_BUFFERED && mode == UserMode && output != nullptr) {
@@ -319,9 +328,10 @@ NTSTATUS device_io_control(HANDLE handle, ULONG io_control_code, void* input, UL
     }
 
     DEVICE_OBJECT* top = attached_top(file->DeviceObject);
-    IRP* irp =
-        build_request_irp(file, top, internal ? IRP_MJ_INTERNAL_DEVICE_CONTROL : IRP_MJ_DEVICE_CONTROL, mode, true);
+    IRP* irp = build_request_irp(file, top, major, mode, true);
     IO_STACK_LOCATION* sp = IoGetNextIrpStackLocation(irp);
+    if (major == IRP_MJ_FILE_SYSTEM_CONTROL)
+        sp->MinorFunction = IRP_MN_USER_FS_REQUEST;  // Parameters.FileSystemControl: the same layout
     sp->Parameters.DeviceIoControl.IoControlCode = io_control_code;
     sp->Parameters.DeviceIoControl.InputBufferLength = input_length;
     sp->Parameters.DeviceIoControl.OutputBufferLength = output_length;
@@ -369,6 +379,23 @@ NTSTATUS device_io_control(HANDLE handle, ULONG io_control_code, void* input, UL
     return send_request(top, irp, request);
 }
 
+}  // namespace
+
+NTSTATUS device_io_control(HANDLE handle, ULONG io_control_code, void* input, ULONG input_length, void* output,
+                           ULONG output_length, bool internal, KPROCESSOR_MODE mode, IO_STATUS_BLOCK* iosb,
+                           const CompletionNotice& notice)
+{
+    return control_request(internal ? IRP_MJ_INTERNAL_DEVICE_CONTROL : IRP_MJ_DEVICE_CONTROL, handle, io_control_code,
+                           input, input_length, output, output_length, mode, iosb, notice);
+}
+
+NTSTATUS fs_control_file(HANDLE handle, ULONG fs_control_code, void* input, ULONG input_length, void* output,
+                         ULONG output_length, KPROCESSOR_MODE mode, IO_STATUS_BLOCK* iosb, const CompletionNotice& notice)
+{
+    return control_request(IRP_MJ_FILE_SYSTEM_CONTROL, handle, fs_control_code, input, input_length, output,
+                           output_length, mode, iosb, notice);
+}
+
 NTSTATUS query_information_file(HANDLE handle, void* information, ULONG length, FILE_INFORMATION_CLASS info_class,
                                 KPROCESSOR_MODE mode, IO_STATUS_BLOCK* iosb)
 {
@@ -399,6 +426,35 @@ NTSTATUS query_information_file(HANDLE handle, void* information, ULONG length, 
     request.user_iosb = iosb;
     request.user_buffer_length = length;
     request.synchronous_api = true;  // a synchronous API whatever the file object (its own event)
+    return send_request(top, irp, request);
+}
+
+NTSTATUS set_information_file(HANDLE handle, const void* information, ULONG length, FILE_INFORMATION_CLASS info_class,
+                              KPROCESSOR_MODE mode, IO_STATUS_BLOCK* iosb)
+{
+    FileRef ref;
+    ACCESS_MASK granted = 0;
+    NTSTATUS status = reference_file(handle, mode, &ref.file, &granted);
+    if (!NT_SUCCESS(status))
+        return status;
+    FILE_OBJECT* file = ref.file;
+    // NtSetInformationFile: ProbeForRead, then the input captured in a SystemBuffer.
+    void* system_buffer = buffer_with_input(length, information, length, mode, &status);
+    if (!NT_SUCCESS(status)) {
+        trace_bad_buffer("NtSetInformationFile", "information", information, length, status);
+        return status;
+    }
+    DEVICE_OBJECT* top = attached_top(file->DeviceObject);
+    IRP* irp = build_request_irp(file, top, IRP_MJ_SET_INFORMATION, mode, true);
+    IO_STACK_LOCATION* sp = IoGetNextIrpStackLocation(irp);
+    sp->Parameters.SetFile.Length = length;
+    sp->Parameters.SetFile.FileInformationClass = info_class;
+    irp->AssociatedIrp.SystemBuffer = system_buffer;
+    if (system_buffer != nullptr)
+        irp->Flags |= IRP_BUFFERED_IO | IRP_DEALLOCATE_BUFFER;
+    Request request;
+    request.user_iosb = iosb;
+    request.synchronous_api = true;
     return send_request(top, irp, request);
 }
 

@@ -20,8 +20,9 @@
 //    the request starts and set when it completes (not for an error returned at once).
 //    Requests run synchronously in this version, so a request returns finished unless the
 //    target pended it; APC routines (ApcRoutine) are not simulated yet and are refused.
-// Named pipes (\??\pipe\name) come with the named-pipe file system (docs/roadmap.md);
-// relative opens (RootDirectory) are not simulated yet.
+// Named pipes: "\??\pipe\name" reaches the named-pipe file system (npfs/, docs/pipes.md)
+// as a client end of a pipe an app created; reads and writes go through it like any file.
+// Relative opens (RootDirectory) are not simulated yet.
 // NT counterparts: ZwCreateFile/NtCreateFile (IoCreateFile), ZwOpenFile, ZwReadFile,
 // ZwWriteFile, ZwDeviceIoControlFile, ZwQueryInformationFile, ZwClose (ObCloseHandle).
 #include <fmt/format.h>

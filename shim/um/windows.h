@@ -61,6 +61,7 @@
 
 #include "um_base.h"
 #include "um_fileapi.h"
+#include "um_pipe.h"
 #include "um_sync.h"
 #include "um_mem.h"
 #include "um_user.h"
