@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "driver.h"
+#include "io_timer.h"
 #include "irp.h"
 #include "ldr/symbolize.h"
 #include "notify.h"
@@ -98,6 +99,7 @@ void delete_device(DEVICE_OBJECT* device)
         device_private(upper)->AttachedTo = nullptr;
         device->AttachedDevice = nullptr;
     }
+    delete_device_timer(device);  // IoDeleteDevice removes the IoInitializeTimer timer (io_timer.cpp)
     if ((device->Flags & DO_SHUTDOWN_REGISTERED) != 0)
         forget_shutdown_registration(device);  // IoDeleteDevice unregisters (notify.cpp)
     unlink_from_driver(device);
@@ -143,6 +145,7 @@ NTSTATUS IoCreateDevice(PDRIVER_OBJECT DriverObject, ULONG DeviceExtensionSize, 
     device->DeviceObjectExtension = ext;
     device->DeviceExtension = DeviceExtensionSize != 0 ? static_cast<char*>(body) + kExtensionOffset : nullptr;
     InitializeListHead(&device->Queue.ListEntry);
+    KeInitializeDeviceQueue(&device->DeviceQueue);  // IoStartPacket's queue (startio.cpp)
     ext->Type = IO_TYPE_DEVICE_OBJECT_EXTENSION;
     ext->Size = sizeof(_DEVOBJ_EXTENSION);
     ext->DeviceObject = device;

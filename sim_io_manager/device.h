@@ -22,6 +22,9 @@ struct _DEVOBJ_EXTENSION {
     const void* creator;       // return address of the IoCreateDevice call
     BOOLEAN holds_driver;      // the device references its driver object (until it is freed)
     char16_t last_name[128];   // the name, kept for reports after deletion
+    ULONG StartIoFlags;        // IoSetStartIoAttributes and deferred IoStartNextPacket (startio.cpp)
+    LONG StartIoCount;         // how deep the driver is inside its StartIo routine
+    ULONG StartIoKey;          // the key of a deferred IoStartNextPacketByKey
 };
 
 namespace iosim::io {

@@ -24,6 +24,18 @@ extern POBJECT_TYPE *ExSemaphoreObjectType;
 extern POBJECT_TYPE *PsProcessType;
 extern POBJECT_TYPE *PsThreadType;
 
+/* Event and semaphore access rights (wdm.h), for ObReferenceObjectByHandle's DesiredAccess. */
+#ifndef EVENT_MODIFY_STATE
+#define EVENT_QUERY_STATE 0x0001
+#define EVENT_MODIFY_STATE 0x0002
+#define EVENT_ALL_ACCESS (STANDARD_RIGHTS_REQUIRED | SYNCHRONIZE | 0x3)
+#endif
+#ifndef SEMAPHORE_MODIFY_STATE
+#define SEMAPHORE_QUERY_STATE 0x0001
+#define SEMAPHORE_MODIFY_STATE 0x0002
+#define SEMAPHORE_ALL_ACCESS (STANDARD_RIGHTS_REQUIRED | SYNCHRONIZE | 0x3)
+#endif
+
 LONG_PTR ObfReferenceObject(PVOID Object);
 LONG_PTR ObfDereferenceObject(PVOID Object);
 #define ObReferenceObject(Object) ObfReferenceObject(Object)

@@ -32,6 +32,7 @@
 #include "km_ex.h"
 #include "km_mm.h"
 #include "km_io.h"
+#include "km_io_queue.h"
 #include "km_ob_ps.h"
 #include "km_pnp.h"
 #include "iosim_seh.h"

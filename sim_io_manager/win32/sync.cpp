@@ -52,7 +52,8 @@ HANDLE create_event(const char16_t* name, bool manual_reset, bool initial_state,
         if (NT_SUCCESS(found.status)) {
             HANDLE handle = nullptr;
             if (found.remaining.empty() && ob::is_object_of_type(found.object, ke::event_type())) {
-                handle = process->handles().insert(found.object, kEventAllAccess);
+                // OpenEvent gets the access it asked for; CreateEvent on an existing name EVENT_ALL_ACCESS.
+                handle = process->handles().insert(found.object, access);
                 set_last_error(open_only ? ERROR_SUCCESS : ERROR_ALREADY_EXISTS);
             } else {
                 set_last_error(ERROR_INVALID_HANDLE);  // the name belongs to another kind of object
@@ -74,7 +75,7 @@ HANDLE create_event(const char16_t* name, bool manual_reset, bool initial_state,
             return nullptr;
         }
     }
-    HANDLE handle = process->handles().insert(event, kEventAllAccess);
+    HANDLE handle = process->handles().insert(event, access);
     ob::dereference(event);  // the handle holds it; a named event leaves the namespace with its last handle
     set_last_error(ERROR_SUCCESS);
     return handle;

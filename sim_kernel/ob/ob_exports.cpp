@@ -1,6 +1,6 @@
 // ob_exports.cpp - the object manager routines drivers call.
 // NT counterparts: ObfReferenceObject, ObfDereferenceObject, ObReferenceObjectByPointer,
-// ObReferenceObjectByHandle, ObMakeTemporaryObject.
+// ObReferenceObjectByHandle, ObOpenObjectByPointer, ObMakeTemporaryObject.
 #include "ob/kernel_handle.h"
 #include "ps/process.h"
 #include "system.h"
@@ -52,6 +52,29 @@ NTSTATUS ObReferenceObjectByHandle(HANDLE Handle, ACCESS_MASK DesiredAccess, POB
         HandleInformation->GrantedAccess = granted;
         HandleInformation->HandleAttributes = 0;
     }
+    return STATUS_SUCCESS;
+}
+
+// A handle to an object the caller holds a pointer to: a kernel handle with
+// OBJ_KERNEL_HANDLE (usable only from kernel mode), else one in the current process's
+// table. The handle grants DesiredAccess (no access state or security descriptor is
+// evaluated: iosim objects have none).
+NTSTATUS ObOpenObjectByPointer(PVOID Object, ULONG HandleAttributes, PVOID PassedAccessState,
+                               ACCESS_MASK DesiredAccess, POBJECT_TYPE ObjectType, KPROCESSOR_MODE AccessMode,
+                               PHANDLE Handle)
+{
+    if (!ob::is_object(Object))
+        return STATUS_INVALID_PARAMETER;
+    if (ObjectType != nullptr && ob::header_of(Object)->type != as_type(ObjectType))
+        return STATUS_OBJECT_TYPE_MISMATCH;
+    if ((HandleAttributes & OBJ_KERNEL_HANDLE) != 0 && AccessMode == KernelMode) {
+        *Handle = ob::insert_kernel_handle(Object, DesiredAccess);
+        return STATUS_SUCCESS;
+    }
+    Process* process = current_process();
+    if (process == nullptr)
+        return STATUS_INVALID_PARAMETER;
+    *Handle = process->handles().insert(Object, DesiredAccess);
     return STATUS_SUCCESS;
 }
 

@@ -3,8 +3,8 @@
 // when the last handle closes, IRP_MJ_CLOSE when the last reference goes; the open-time
 // checks (exclusive devices, devices still initialising) and where CREATE is sent.
 //
-// DuplicateHandle is not implemented, so a second handle to the same file object is
-// made directly in the process's handle table.
+// A second handle to the same file object is made directly in the process's handle table,
+// as DuplicateHandle does (DuplicateHandle itself: tests/async/duplicate_handle_test.cpp).
 #include <gmock/gmock.h>
 
 #include <algorithm>
