@@ -288,6 +288,9 @@ NTSTATUS call_driver(DEVICE_OBJECT* device, IRP* irp, const void* caller)
     sp->DeviceObject = device;
     UCHAR major = sp->MajorFunction;
     PDRIVER_DISPATCH dispatch = device->DriverObject->MajorFunction[major];
+    KIRQL irql_before = KeGetCurrentIrql();
+    if (System* sys = System::current())
+        sys->scheduler().preemption_point("IoCallDriver", irql_before);
     add_history(irp, HistoryKind::Dispatched, device, 0, 0, caller);
     IrpPrivate* priv = private_of(irp);
     uint64_t id = priv->id;
@@ -309,6 +312,24 @@ NTSTATUS call_driver(DEVICE_OBJECT* device, IRP* irp, const void* caller)
             t->record(trace::Kind::Irp, id, std::move(text), std::move(info));
         }
         status = dispatch(device, irp);
+    }
+    // Driver Verifier's I/O verification: a dispatch routine returns at the IRQL it was
+    // called at (the IrqlReturn rule). NT counterpart: IovCallDriver's check.
+    if (KIRQL irql_after = KeGetCurrentIrql(); irql_after != irql_before) {
+        // The report stops the machine; put the thread back at its IRQL so the teardown that
+        // follows (threads ending, pool checks) runs at the level it expects.
+        if (Thread* thread = current_thread())
+            thread->irql = irql_before;
+        const ULONG_PTR parameters[4] = {0x05, reinterpret_cast<ULONG_PTR>(device), irql_before, irql_after};
+        // `where` is the dispatch routine itself (not a return address): the report names it.
+        raise_bugcheck(make_bugcheck_report(
+            DRIVER_VERIFIER_IOMANAGER_VIOLATION, parameters, reinterpret_cast<const void*>(dispatch), false,
+            priv->magic == IrpPrivate::kLive && priv->id == id ? irp : nullptr,
+            fmt::format("The {} dispatch routine of {} was called at IRQL {} and returned at IRQL {}. A dispatch "
+                        "routine must return at the IRQL it was called at: every KeRaiseIrql, KeAcquireSpinLock "
+                        "or ExAcquireFastMutex on its way needs its matching lower or release before it returns.",
+                        major_name(major), device_name(device), static_cast<int>(irql_before),
+                        static_cast<int>(irql_after))));
     }
     if (trace::Trace* t = active_trace()) {
         trace::IrpInfo info{.phase = trace::IrpPhase::Returned, .major = major, .status = status,
@@ -343,6 +364,8 @@ NTSTATUS IofCallDriver(PDEVICE_OBJECT DeviceObject, PIRP Irp)
 void IofCompleteRequest(PIRP Irp, CCHAR PriorityBoost)
 {
     const void* caller = __builtin_return_address(0);
+    if (System* sys = System::current())
+        sys->scheduler().preemption_point("IoCompleteRequest", KeGetCurrentIrql());
     IrpPrivate* priv = private_of(Irp);
     if (priv->magic == IrpPrivate::kFreed || priv->completed || Irp->CurrentLocation > Irp->StackCount + 1)
         bugcheck(MULTIPLE_IRP_COMPLETE_REQUESTS, reinterpret_cast<ULONG_PTR>(Irp), 0, 0, 0, caller, Irp,

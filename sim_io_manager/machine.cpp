@@ -12,6 +12,7 @@
 #include "kd/debug_print.h"
 #include "mdl.h"
 #include "notify.h"
+#include "npfs/npfs.h"
 #include "pnp/pnp.h"
 #include "ldr/module.h"
 #include "ps/user_thread.h"
@@ -34,7 +35,7 @@ using WideMain = int (*)(int, char16_t**, char16_t**);
 
 Machine::Machine(Options options) : options_(std::move(options))
 {
-    system_ = std::make_unique<System>(System::Options{.trace = options_.trace});
+    system_ = std::make_unique<System>(System::Options{.trace = options_.trace, .cpus = options_.cpus, .seed = options_.seed});
     io::initialize();
     if (!options_.module_path.empty())
         io::set_module_path(options_.module_path);
@@ -214,6 +215,7 @@ std::vector<std::string> Machine::shutdown()
     io::send_shutdown_notifications();  // IRP_MJ_SHUTDOWN to registered devices (notify.cpp)
     io::pnp::on_shutdown();  // PnP: IRP_MN_SET_POWER (shutdown), then every device node removed (pnp/)
     io::unload_all_drivers();
+    io::npfs::shut_down();  // the named-pipe file system, if a pipe was ever used (npfs/)
     io::release_abandoned_requests();
     if (dead)
         return report;  // what a dead machine still holds says nothing about the drivers

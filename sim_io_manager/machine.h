@@ -24,6 +24,8 @@ class Machine {
 public:
     struct Options {
         bool trace = false;
+        uint64_t seed = 0;      // the scheduler's choices among ready threads (0: first come, first served)
+        unsigned cpus = 2;      // simulated processors
         std::vector<std::string> module_path;  // empty: the default search path
         // Where apps' console output goes (default: standard output, unlabelled).
         std::function<void(uint32_t pid, const std::string& image, std::string_view text)> app_output;

@@ -44,6 +44,10 @@ System::System(Options options)
                 trace_.record(trace::Kind::Scheduler, 0, fmt::format("[cpu {}] {}", cpu, text));
         }});
     scheduler_->adopt("main");
+    memory_->set_before_hide([this] {
+        return scheduler_ != nullptr ? scheduler_->reap_exited_hosts()
+                                     : std::vector<std::pair<uintptr_t, uintptr_t>>{};
+    });
 }
 
 System::~System()

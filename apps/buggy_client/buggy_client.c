@@ -1,6 +1,6 @@
 /*
  * buggy_client.c - sends the buggy driver a request it mishandles.
- *   buggy_client double-complete | null-pointer
+ *   buggy_client double-complete | null-pointer | irql-leak
  */
 #include <windows.h>
 #include <stdio.h>
@@ -15,8 +15,10 @@ int main(int argc, char* argv[])
         code = IOCTL_BUGGY_DOUBLE_COMPLETE;
     else if (argc >= 2 && strcmp(argv[1], "null-pointer") == 0)
         code = IOCTL_BUGGY_NULL_POINTER;
+    else if (argc >= 2 && strcmp(argv[1], "irql-leak") == 0)
+        code = IOCTL_BUGGY_IRQL_LEAK;
     else {
-        printf("usage: buggy_client double-complete | null-pointer\n");
+        printf("usage: buggy_client double-complete | null-pointer | irql-leak\n");
         return 2;
     }
     device = CreateFileA("\\\\.\\IosimBuggy", GENERIC_READ | GENERIC_WRITE, 0, NULL, OPEN_EXISTING, 0, NULL);

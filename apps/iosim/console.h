@@ -23,6 +23,7 @@ struct ConsoleOptions {
     bool verbose = false;     // prefix trace lines with sequence, process:thread and IRQL
     std::FILE* trace_file = nullptr;  // every trace line, numbered, also goes here
     std::vector<trace::Event>* collected = nullptr;  // events of all machines, renumbered in order
+    uint64_t seed = 0;        // the scheduler's seed for every machine (--seed)
 };
 
 class Console {

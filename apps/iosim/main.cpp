@@ -74,8 +74,8 @@ int main(int argc, char** argv)
         ->check([](const std::string& name) {
             return iosim::trace::parse_format(name) ? std::string() : "expected text, json or mermaid, got " + name;
         });
-    app.add_option("--seed", seed, "Record a seed (printed by --verbose; iosim is deterministic, so it changes nothing "
-                                   "yet)");
+    app.add_option("--seed", seed, "Seed of the scheduler's choices among ready threads (default 0: first come, first "
+                                   "served); the same command and seed give the same run, byte for byte");
     app.add_flag("-q,--quiet", quiet, "Show only what apps print (findings and bug checks go to stderr)");
     app.add_flag("-v,--verbose", verbose, "Prefix each event with its sequence number, process:thread and IRQL");
 
@@ -157,10 +157,11 @@ int main(int argc, char** argv)
         bool export_trace = !trace_path.empty() && trace_format != iosim::trace::Format::Text;
         trace_file = export_trace ? std::string() : trace_path;
         if (verbose && seed)
-            std::printf("seed %llu (iosim is deterministic: the seed changes nothing yet)\n",
+            std::printf("seed %llu (the same command and seed give the same run)\n",
                         static_cast<unsigned long long>(*seed));
         ConsoleOptions console;
         console.quiet = quiet;
+        console.seed = seed.value_or(0);
         std::FILE* trace_out = nullptr;
         if (!trace_file.empty()) {
             trace_out = std::fopen(trace_file.c_str(), "w");
@@ -178,6 +179,9 @@ int main(int argc, char** argv)
             code = run_exec(exec_options, console, exec_trace);
         else
             code = run_tour(console);
+        if (code != kOk && code != kBadUsage)
+            std::fprintf(stderr, "iosim: seed %llu: --seed %llu replays this run\n",
+                         static_cast<unsigned long long>(console.seed), static_cast<unsigned long long>(console.seed));
         if (trace_out != nullptr)
             std::fclose(trace_out);
         if (export_trace) {

@@ -31,9 +31,11 @@ int run_scripts(const RunOptions& options)
         if (!options.quiet && options.scripts.size() > 1)
             std::printf("=== %s\n", script.c_str());
         lang::Outcome outcome;
+        uint64_t used_seed = 0;
         {
             lang::Session session(session_options);
             outcome = session.run_file(script);
+            used_seed = session.seed().value_or(0);
             session.shutdown();
             if (trace_out != nullptr) {
                 auto mine = session.machine().system().trace().events();
@@ -45,8 +47,10 @@ int run_scripts(const RunOptions& options)
             if (!options.quiet)
                 std::printf("iosim run: %s: ok\n", script.c_str());
         } else {
-            std::fprintf(stderr, "iosim run: %s: %s (exit code %d)\n", script.c_str(), lang::outcome_name(outcome),
-                         static_cast<int>(outcome));
+            // The seed decides the interleaving of threads: with it the failure replays.
+            std::fprintf(stderr, "iosim run: %s: %s (exit code %d; seed %llu: --seed %llu replays this run)\n",
+                         script.c_str(), lang::outcome_name(outcome), static_cast<int>(outcome),
+                         static_cast<unsigned long long>(used_seed), static_cast<unsigned long long>(used_seed));
         }
         worst = lang::worse(worst, outcome);
     }

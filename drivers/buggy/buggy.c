@@ -11,6 +11,10 @@
  *     MULTIPLE_IRP_COMPLETE_REQUESTS (0x44), and so does iosim, naming this file's line.
  *  3. IOCTL_BUGGY_NULL_POINTER writes through a pointer it never set: a page fault in
  *     kernel mode, PAGE_FAULT_IN_NONPAGED_AREA (0x50), naming the line.
+ *  4. IOCTL_BUGGY_IRQL_LEAK takes a spin lock on one path and returns without releasing
+ *     it: the dispatch routine returns at DISPATCH_LEVEL although it was called at
+ *     PASSIVE_LEVEL. Driver Verifier stops with DRIVER_VERIFIER_IOMANAGER_VIOLATION (0xC9,
+ *     parameter 1 = 5), naming the dispatch routine and both IRQLs.
  */
 #include <ntddk.h>
 #include "buggy_public.h"
@@ -19,6 +23,7 @@ typedef struct _BUGGY_STATE {
 } BUGGY_STATE, *PBUGGY_STATE;
 
 static PBUGGY_STATE g_state; /* never allocated: the mistake behind IOCTL_BUGGY_NULL_POINTER */
+static KSPIN_LOCK g_lock;
 
 static VOID BuggyUnload(PDRIVER_OBJECT DriverObject)
 {
@@ -55,6 +60,14 @@ static NTSTATUS BuggyControl(PDEVICE_OBJECT DeviceObject, PIRP Irp)
         IoCompleteRequest(Irp, IO_NO_INCREMENT);
         return STATUS_SUCCESS;
     }
+    if (stack->Parameters.DeviceIoControl.IoControlCode == IOCTL_BUGGY_IRQL_LEAK) {
+        KIRQL oldIrql;
+        KeAcquireSpinLock(&g_lock, &oldIrql);
+        Irp->IoStatus.Status = STATUS_SUCCESS;
+        Irp->IoStatus.Information = 0;
+        IoCompleteRequest(Irp, IO_NO_INCREMENT);
+        return STATUS_SUCCESS; /* forgot KeReleaseSpinLock(&g_lock, oldIrql): back at DISPATCH_LEVEL */
+    }
     Irp->IoStatus.Status = STATUS_INVALID_DEVICE_REQUEST;
     Irp->IoStatus.Information = 0;
     IoCompleteRequest(Irp, IO_NO_INCREMENT);
@@ -67,6 +80,7 @@ NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath)
     PDEVICE_OBJECT device;
     NTSTATUS status;
 
+    KeInitializeSpinLock(&g_lock);
     DriverObject->DriverUnload = BuggyUnload;
     DriverObject->MajorFunction[IRP_MJ_CREATE] = BuggyCreateClose;
     DriverObject->MajorFunction[IRP_MJ_CLOSE] = BuggyCreateClose;

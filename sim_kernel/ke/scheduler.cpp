@@ -111,6 +111,8 @@ void* Scheduler::host_main(void* arg)
     Scheduler* self = start->scheduler;
     Context* context = start->context;
     t_context = context;
+    int marker = 0;
+    context->entry_sp_.store(reinterpret_cast<uintptr_t>(&marker), std::memory_order_release);
     bool run;
     bool crashed = false;
     {
@@ -141,6 +143,10 @@ void* Scheduler::host_main(void* arg)
         self->crash_ = context->error_;  // the machine stopped: the driving context rethrows it
     context->state_ = Context::State::Done;
     context->done_.SignalState = 1;
+    if (context->stack_ != nullptr) {
+        std::lock_guard exited(self->exited_lock_);
+        self->exited_.push_back(context);
+    }
     self->wake_satisfied(&context->done_);
     self->trace(fmt::format("thread {} ended", label(context)));
     if (context->abort_ && self->terminator_ != nullptr) {
@@ -173,6 +179,10 @@ Context* Scheduler::spawn(std::string name, std::function<void()> body, void* st
     contexts_.push_back(std::move(owned));
     context->stack_ = stack;
     context->stack_size_ = stack_size;
+    if (stack != nullptr) {
+        std::lock_guard stacks(exited_lock_);
+        on_user_stacks_.push_back(context);
+    }
     if (stack == nullptr) {
         // A host stack is never hidden: start it now and let it park.
         start_host(context);
@@ -248,7 +258,10 @@ void Scheduler::terminate(Context* context)
             context->cv_.notify_one();
             if (self != nullptr) {
                 self->go_ = false;
+                int marker = 0;
+                self->park_sp_.store(reinterpret_cast<uintptr_t>(&marker), std::memory_order_release);
                 self->cv_.wait(lock, [&] { return self->go_; });
+                self->park_sp_.store(0, std::memory_order_release);
             } else {
                 while (context->state_ != Context::State::Done) {
                     lock.unlock();
@@ -259,7 +272,62 @@ void Scheduler::terminate(Context* context)
         }
     }
     if (context->started_)
+        reap_host(context);
+}
+
+void Scheduler::reap_host(Context* context)
+{
+    {
+        std::lock_guard exited(exited_lock_);
+        if (context->reaped_)
+            return;
+        context->reaped_ = true;
+        exited_.erase(std::remove(exited_.begin(), exited_.end(), context), exited_.end());
+    }
+    pthread_join(context->host_, nullptr);
+}
+
+std::vector<std::pair<uintptr_t, uintptr_t>> Scheduler::reap_exited_hosts()
+{
+    std::vector<Context*> ended;
+    std::vector<std::pair<uintptr_t, uintptr_t>> keep;
+    {
+        std::lock_guard exited(exited_lock_);
+        pthread_t me = pthread_self();
+        for (auto it = exited_.begin(); it != exited_.end();) {
+            Context* context = *it;
+            if (!context->reaped_ && context->started_ && !pthread_equal(context->host_, me)) {
+                context->reaped_ = true;
+                ended.push_back(context);
+                it = exited_.erase(it);
+            } else {
+                ++it;
+            }
+        }
+    }
+    // An ended host thread never takes the scheduler's lock again, so this may run with it held.
+    for (Context* context : ended)
         pthread_join(context->host_, nullptr);
+    // A context that just handed the baton on released the lock and is on its way into the
+    // condition variable's wait: that path still pushes onto its stack (the mutex unlock, the
+    // futex call). Its pages around the stack pointer stay mapped; the frames there belong to
+    // the scheduler's hand-off, not to app data.
+    constexpr uintptr_t kPage = 4096;
+    {
+        std::lock_guard stacks(exited_lock_);
+        for (Context* context : on_user_stacks_) {
+            uintptr_t sp = context->park_sp_.load(std::memory_order_acquire);
+            if (sp == 0)
+                continue;
+            uintptr_t page = sp & ~(kPage - 1);
+            keep.emplace_back(page - 3 * kPage, page + 2 * kPage);
+            // Its descriptor and TLS (errno, the futex call's thread pointer reads) above
+            // the frame the host thread entered with; app frames are all below it.
+            if (uintptr_t entry = context->entry_sp_.load(std::memory_order_acquire); entry != 0)
+                keep.emplace_back(entry & ~(kPage - 1), reinterpret_cast<uintptr_t>(context->stack_) + context->stack_size_);
+        }
+    }
+    return keep;
 }
 
 void Scheduler::join(Context* context)
@@ -275,7 +343,7 @@ void Scheduler::join(Context* context)
         error = context->error_;
     }
     if (context->started_)
-        pthread_join(context->host_, nullptr);
+        reap_host(context);
     if (error)
         std::rethrow_exception(error);
 }
@@ -357,7 +425,10 @@ void Scheduler::hand_baton(Context* next, std::unique_lock<std::mutex>& lock, bo
     if (!wait_for_return || self == nullptr)
         return;
     self->go_ = false;
+    int marker = 0;
+    self->park_sp_.store(reinterpret_cast<uintptr_t>(&marker), std::memory_order_release);
     self->cv_.wait(lock, [&] { return self->go_ || self->abort_; });
+    self->park_sp_.store(0, std::memory_order_release);
     if (self->abort_)
         throw_abort(self);
     deliver_crash(self);
@@ -402,6 +473,18 @@ void Scheduler::yield(const char* why)
         return;
     }
     hand_baton(next, lock, true);
+}
+
+void Scheduler::preemption_point(const char* where, KIRQL irql)
+{
+    if (options_.seed == 0 || irql != PASSIVE_LEVEL || t_context == nullptr)
+        return;
+    {
+        std::lock_guard lock(lock_);
+        if (ready_.empty())
+            return;
+    }
+    yield(where);
 }
 
 bool Scheduler::try_satisfy(Context* context)

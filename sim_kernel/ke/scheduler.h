@@ -30,6 +30,7 @@
 // KiRetireDpcList, the dispatcher database lock.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <exception>
@@ -100,6 +101,13 @@ private:
     pthread_t host_{};
     std::exception_ptr error_;  // what escaped the body (a bug check in a system thread)
     bool joined_ = false;
+    bool reaped_ = false;    // its host thread was joined (under Scheduler::exited_lock_)
+    // Where its stack pointer was when it last handed the baton on (0: running, or never
+    // parked): those pages stay mapped when its address space is hidden.
+    std::atomic<uintptr_t> park_sp_{0};
+    // Its host thread's stack pointer on entry (on a user stack): above it glibc keeps the
+    // thread's descriptor and static TLS, which the thread reads whenever it runs.
+    std::atomic<uintptr_t> entry_sp_{0};
     bool adopted_ = false;
     bool parked_ = false;  // its host thread waits for the baton (set once, before it first runs)
     // A context on a user-space stack gets its host thread only when it is first handed the
@@ -157,14 +165,34 @@ public:
     // goes to another ready context.
     void leave();
 
+    // Joins the host threads of ended contexts that ran on user-space stacks. After its
+    // last hand-off such a host thread still unwinds (its TLS destructors, glibc's thread
+    // exit) on that stack, so the stack must stay mapped until the thread is gone: the
+    // memory manager calls this before it hides or releases user pages.
+    // Returns the pages around the stack pointer of every parked context on a user stack:
+    // the memory manager keeps them mapped when it hides their address space.
+    std::vector<std::pair<uintptr_t, uintptr_t>> reap_exited_hosts();
+
     // The context of the calling host thread (nullptr if it is none).
     static Context* current();
     uint64_t seed() const { return options_.seed; }
+    // A new seed from now on (a script's `seed` command): the choices that follow are the
+    // ones this seed gives, so the same script replays the same run.
+    void reseed(uint64_t seed)
+    {
+        options_.seed = seed;
+        random_.seed(seed);
+    }
     unsigned cpus() const { return options_.cpus; }
     unsigned current_cpu() const { return cpu_; }
 
     // A preemption point: another ready context may run first (seeded choice).
     void yield(const char* why);
+    // A seeded preemption point on the I/O path (IoCallDriver, IoCompleteRequest): with a
+    // non-zero seed, another ready thread may run here, as another CPU would; with seed 0
+    // nothing happens. Only at PASSIVE_LEVEL (the caller passes the IRQL): a thread holding
+    // a spin lock or at APC_LEVEL keeps the processor.
+    void preemption_point(const char* where, KIRQL irql);
     // Waits until one (or all) of the objects is signalled, or the timeout passes. Timeout
     // in 100 ns units as Windows gives it: negative relative, positive absolute (simulated
     // system time since boot), nullptr forever. Returns STATUS_WAIT_0 + index (wait any),
@@ -261,6 +289,12 @@ private:
     std::vector<Context*> ready_;   // FIFO; the seeded generator may pick any
     Context* running_ = nullptr;
     std::mt19937_64 random_;
+    // Ended contexts on user stacks whose host threads are not joined yet, and every
+    // context on a user stack (for their parked stack pointers).
+    std::mutex exited_lock_;
+    std::vector<Context*> exited_;
+    std::vector<Context*> on_user_stacks_;
+    void reap_host(Context* context);
     uint32_t next_id_ = 1;
     unsigned cpu_ = 0;
     int64_t now_ = 0;

@@ -321,6 +321,14 @@ size_t AddressSpace::committed_pages() const
 
 void AddressSpace::hide(uintptr_t keep_begin, uintptr_t keep_end)
 {
+    std::vector<std::pair<uintptr_t, uintptr_t>> keep;
+    if (keep_end > keep_begin)
+        keep.emplace_back(keep_begin, keep_end);
+    hide(keep);
+}
+
+void AddressSpace::hide(const std::vector<std::pair<uintptr_t, uintptr_t>>& keep_ranges)
+{
     std::lock_guard guard(lock_);
     if (hidden_ || kind_ != Kind::User)
         return;
@@ -334,7 +342,9 @@ void AddressSpace::hide(uintptr_t keep_begin, uintptr_t keep_end)
         run_pages = 0;
     };
     for (const auto& [page, entry] : pages_) {
-        bool keep = page >= keep_begin && page < keep_end;
+        bool keep = false;
+        for (const auto& [begin, end] : keep_ranges)
+            keep = keep || (page >= begin && page < end);
         if (keep || (run_pages != 0 && page != run + run_pages * kPageSize))
             flush();
         if (keep)

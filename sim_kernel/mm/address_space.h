@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <map>
+#include <utility>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -106,6 +107,8 @@ public:
     // User spaces only: make every committed page inaccessible / accessible again.
     // `keep` pages (e.g. the stack the hiding thread runs on) stay accessible.
     void hide(uintptr_t keep_begin = 0, uintptr_t keep_end = 0);
+    // The same, keeping every [begin, end) range given mapped.
+    void hide(const std::vector<std::pair<uintptr_t, uintptr_t>>& keep);
     void reveal();
     bool hidden() const { return hidden_; }
 

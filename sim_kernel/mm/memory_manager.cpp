@@ -109,6 +109,8 @@ ProcessMemory* MemoryManager::create_process_memory(Process* process)
 
 void MemoryManager::destroy_process_memory(Process* process)
 {
+    if (before_hide_)
+        before_hide_();
     std::unique_ptr<ProcessMemory> memory;
     {
         std::lock_guard guard(lock_);
@@ -128,6 +130,9 @@ void MemoryManager::activate(Process* process)
 {
     if (process == active_)
         return;
+    std::vector<std::pair<uintptr_t, uintptr_t>> keep;
+    if (active_ != nullptr && before_hide_)
+        keep = before_hide_();
     AddressSpace* from = nullptr;
     AddressSpace* to = nullptr;
     {
@@ -148,7 +153,9 @@ void MemoryManager::activate(Process* process)
         to->reveal();
     if (from != nullptr) {
         auto [keep_begin, keep_end] = current_stack_vad(*from);
-        from->hide(keep_begin, keep_end);
+        if (keep_end > keep_begin)
+            keep.emplace_back(keep_begin, keep_end);
+        from->hide(keep);
     }
 }
 

@@ -15,6 +15,7 @@
 // NT counterparts: MmInitSystem, MmCreateProcessAddressSpace, KiSwapProcess (CR3 switch).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -75,6 +76,12 @@ public:
     // stay accessible even if they belong to the space being hidden.
     void activate(Process* process);
     Process* active() const { return active_; }
+    // Runs before user pages are hidden or released, and returns address ranges to keep
+    // mapped: the scheduler joins the host threads of ended threads there (one may still be
+    // leaving its user-space stack) and names the pages around each parked thread's stack
+    // pointer (a thread that just handed the baton on may still be entering its wait).
+    using BeforeHide = std::function<std::vector<std::pair<uintptr_t, uintptr_t>>()>;
+    void set_before_hide(BeforeHide hook) { before_hide_ = std::move(hook); }
 
     AddressInfo classify(const void* address) const;
     // The user space an address belongs to (nullptr if none).
@@ -89,6 +96,7 @@ private:
     std::map<Process*, std::unique_ptr<ProcessMemory>> processes_;
     Process* active_ = nullptr;
     size_t next_slot_ = 0;
+    BeforeHide before_hide_;
 };
 
 // The memory manager of the current System (nullptr when none exists).
