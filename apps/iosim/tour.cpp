@@ -1,10 +1,14 @@
 // tour.cpp - a narrated run of the seeds' lessons, in order.
 //
 // Each step loads sample drivers, runs their apps and shows every IRP on the way, with a
-// few lines saying what to look at. Steps share one Machine, except the last two, which
-// break a rule on purpose and so each need a machine of their own to crash. The neither
-// I/O step needs two live processes at once, so it is typed in the command language (a
-// lang::Session, what `iosim run` and the shell use) rather than run as one app.
+// few lines saying what to look at. The order is the issue's: load and namespace, symbolic
+// link, buffered IOCTL (then reads and writes), direct I/O, neither I/O and its hazard, a
+// pending request completed later, a filter in the stack; then a driver that breaks rules.
+// The steps before the neither hazard share one Machine and those after it another: the
+// hazard and the rule breaker crash on purpose, so each has a machine of its own (and only
+// one Machine may exist at a time). The neither I/O step needs two live processes at once,
+// so it is typed in the command language (a lang::Session, what `iosim run` and the shell
+// use) rather than run as one app.
 #include "tour.h"
 
 #include <fmt/format.h>
@@ -116,6 +120,16 @@ std::vector<Step> steps()
              unload(m, c, "kbuffer");
              return ok;
          }},
+        {"A read the driver fills",
+         "IRP_MJ_READ on a DO_BUFFERED_IO device: the driver writes into SystemBuffer and\n"
+         "sets Information; the I/O manager copies that many bytes to the app. (seed 002)",
+         [](Machine& m, Console& c) {
+             if (!load(m, c, "pattern", "pattern.sys"))
+                 return false;
+             bool ok = run_app(m, c, "pattern_reader.exe");
+             unload(m, c, "pattern");
+             return ok;
+         }},
         {"Direct I/O through an MDL",
          "On a DO_DIRECT_IO device the I/O manager does not copy the caller's buffer: it\n"
          "locks the physical page frames behind it and lists them in an MDL (Irp->MdlAddress).\n"
@@ -131,6 +145,29 @@ std::vector<Step> steps()
              unload(m, c, "direct");
              return ok;
          }},
+    };
+}
+
+// The steps after the neither I/O hazard, on a machine of their own.
+std::vector<Step> later_steps()
+{
+    return {
+        {"A request the driver pends and completes later",
+         "pending_timer marks every read pending (IoMarkIrpPending) and returns STATUS_PENDING;\n"
+         "a KTIMER's DPC completes it 100 ms later, at DISPATCH_LEVEL, in whatever thread runs.\n"
+         "The app opened the device with FILE_FLAG_OVERLAPPED, so each ReadFile returns FALSE\n"
+         "with ERROR_IO_PENDING at once and three reads are out together. While the app waits,\n"
+         "simulated time jumps to the timer; the I/O manager's kernel APC then copies the bytes\n"
+         "back and writes the OVERLAPPED in the app's own thread. Last, a ReadFileEx whose\n"
+         "completion routine runs as a user APC in SleepEx. (docs/async-io.md; in a script:\n"
+         "r = read h 16, then wait r, or cancel r - scenarios/pending.iosim)",
+         [](Machine& m, Console& c) {
+             if (!load(m, c, "pending_timer", "pending_timer.sys"))
+                 return false;
+             bool ok = run_app(m, c, "pending_client.exe");
+             unload(m, c, "pending_timer");
+             return ok;
+         }},
         {"A filter in the device stack",
          "A filter driver attaches a device of its own on top of \\Device\\IosimHello. Now every\n"
          "request to that name reaches the filter first (the stack has 2 layers, so each IRP\n"
@@ -142,16 +179,6 @@ std::vector<Step> steps()
              bool ok = run_app(m, c, "hello_open.exe");
              unload(m, c, "logfilter");
              unload(m, c, "hello");
-             return ok;
-         }},
-        {"A read the driver fills",
-         "IRP_MJ_READ on a DO_BUFFERED_IO device: the driver writes into SystemBuffer and\n"
-         "sets Information; the I/O manager copies that many bytes to the app. (seed 002)",
-         [](Machine& m, Console& c) {
-             if (!load(m, c, "pattern", "pattern.sys"))
-                 return false;
-             bool ok = run_app(m, c, "pattern_reader.exe");
-             unload(m, c, "pattern");
              return ok;
          }},
     };
@@ -236,28 +263,29 @@ bool neither_hazard_step(ConsoleOptions options)
 
 }  // namespace
 
+// Runs `list` on one machine, numbering from `first`.
+bool run_steps(Console& console, const std::vector<Step>& list, size_t first, size_t total)
+{
+    bool ok = true;
+    Machine machine(console.machine_options(true));
+    console.attach(machine);
+    for (size_t i = 0; i < list.size(); ++i) {
+        console.say(fmt::format("\n[{}/{}] {}\n{}\n\n", first + i, total, list[i].title, list[i].lesson));
+        ok = list[i].run(machine, console) && ok;
+    }
+    return ok;
+}
+
 int run_tour(ConsoleOptions options)
 {
-    auto all = steps();
-    size_t total = all.size() + 2;
+    auto before = steps();
+    auto after = later_steps();
+    size_t total = before.size() + 1 + after.size() + 1;
     Console console(options);
     console.say("iosim guided tour: a Windows I/O request's whole path, one step at a time.\n"
                 "Labels: app = what the app printed, dbg = the driver's DbgPrint, irp = the I/O\n"
                 "manager's IRP events, object/driver = namespace and driver events.\n");
-    bool ok = true;
-    {
-        Machine machine(console.machine_options(true));
-        console.attach(machine);
-        for (size_t i = 0; i < all.size(); ++i) {
-            console.say(fmt::format("\n[{}/{}] {}\n{}\n\n", i + 1, total, all[i].title, all[i].lesson));
-            ok = all[i].run(machine, console) && ok;
-        }
-    }
-    console.say(fmt::format("\n[{}/{}] When a driver breaks a rule\n"
-                            "Windows would show a blue screen or silently leak. iosim reports the rule, the\n"
-                            "driver's source line and the IRP's history instead.\n\n",
-                            total - 1, total));
-    ok = mistakes_step(options) && ok;
+    bool ok = run_steps(console, before, 1, total);
     console.say(fmt::format("\n[{}/{}] A user pointer kept for later (METHOD_NEITHER)\n"
                             "With METHOD_NEITHER the driver gets the app's raw address, which means something\n"
                             "only while that app's process is current. The driver below keeps alice's pointer.\n"
@@ -265,11 +293,18 @@ int run_tour(ConsoleOptions options)
                             "address is not alice's memory: a page fault, bug check 0x50. The report names the\n"
                             "driver line, the address, its owner (alice.exe) and the current process (bob.exe).\n"
                             "(seed 000 section 10; drivers/neither shows the safe way: probe, copy, __try)\n\n",
-                            total, total));
+                            before.size() + 1, total));
     ok = neither_hazard_step(options) && ok;
+    ok = run_steps(console, after, before.size() + 2, total) && ok;
+    console.say(fmt::format("\n[{}/{}] When a driver breaks a rule\n"
+                            "Windows would show a blue screen or silently leak. iosim reports the rule, the\n"
+                            "driver's source line and the IRP's history instead.\n\n",
+                            total, total));
+    ok = mistakes_step(options) && ok;
     console.say("\nWhat to try next:\n"
                 "  iosim exec -d ioctl_buffered.sys ioctl_client.exe      one app with its driver, every IRP shown\n"
                 "  iosim run scenarios/hello.iosim                        a scenario script, its expectations checked\n"
+                "  iosim run scenarios/pending.iosim                      overlapped requests: wait, cancel, time\n"
                 "  iosim shell                                            the same commands, typed (try: step, !irp)\n"
                 "  iosim run --trace flow.mmd --trace-format mermaid scenarios/hello.iosim   the flow as a picture\n"
                 "  iosim exec -d buggy.sys buggy_client.exe null-pointer  a NULL pointer becomes bug check 0x50\n"

@@ -10,9 +10,16 @@
 // at its Freed event or its last event); each dispatch routine call is a complete slice
 // ("X") from the Dispatched event to the matching Returned event of the same IRP and
 // device, so a pass-down nests inside the upper driver's dispatch on the thread's track.
+// Scheduler events say which CPU they happened on ("[cpu N] ..."): their instants go on one
+// track per CPU (process "CPUs", thread "cpu N"; args.thread names the thread that recorded
+// it), and each context switch opens a complete slice ("X", cat "cpu") named after the
+// thread switched to, ending at that CPU's next switch (or the last event): which thread ran
+// where, in logical time.
 #include <fmt/format.h>
 
+#include <cctype>
 #include <map>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <utility>
@@ -26,6 +33,36 @@ namespace {
 
 using nlohmann::json;
 using ThreadKey = std::pair<uint32_t, uint32_t>;  // (pid, tid)
+
+constexpr uint32_t kCpuPid = 1000000;  // the CPU tracks' "process" (no simulated pid gets this high)
+
+// "[cpu 1] context switch: ..." -> 1, for scheduler events only.
+std::optional<unsigned> cpu_of(const Event& event)
+{
+    if (event.kind != Kind::Scheduler || event.text.rfind("[cpu ", 0) != 0)
+        return std::nullopt;
+    unsigned cpu = 0;
+    size_t at = 5;
+    if (at >= event.text.size() || !std::isdigit(static_cast<unsigned char>(event.text[at])))
+        return std::nullopt;
+    while (at < event.text.size() && std::isdigit(static_cast<unsigned char>(event.text[at])) && cpu < 1000)
+        cpu = cpu * 10 + static_cast<unsigned>(event.text[at++] - '0');
+    if (at >= event.text.size() || event.text[at] != ']')
+        return std::nullopt;
+    return cpu;
+}
+
+// The thread a context switch switches to: "... context switch: t16 (main) -> t17 (x)" -> "t17 (x)".
+std::optional<std::string> switched_to(const Event& event)
+{
+    size_t at = event.text.find("] context switch: ");
+    if (at == std::string::npos)
+        return std::nullopt;
+    size_t arrow = event.text.find(" -> ", at);
+    if (arrow == std::string::npos)
+        return std::nullopt;
+    return event.text.substr(arrow + 4);
+}
 
 struct IrpSpan {
     size_t first = 0;         // index of its first event
@@ -114,6 +151,26 @@ std::string to_json(const std::vector<Event>& events)
         }
     }
     size_t last_index = events.empty() ? 0 : events.size() - 1;
+
+    // The CPU tracks: each context switch runs its thread until that CPU's next switch.
+    std::set<unsigned> cpus;
+    std::map<size_t, size_t> runs;  // context switch index -> index where the run ends
+    {
+        std::map<unsigned, size_t> running;  // cpu -> its latest switch
+        for (size_t i = 0; i < events.size(); ++i) {
+            auto cpu = cpu_of(events[i]);
+            if (!cpu)
+                continue;
+            cpus.insert(*cpu);
+            if (!switched_to(events[i]))
+                continue;
+            if (auto it = running.find(*cpu); it != running.end())
+                runs[it->second] = i;
+            running[*cpu] = i;
+        }
+        for (const auto& [cpu, index] : running)
+            runs[index] = last_index;
+    }
     for (auto& [thread, stack] : open)
         for (size_t index : stack)
             dispatches[index].end = last_index;
@@ -148,6 +205,17 @@ std::string to_json(const std::vector<Event>& events)
         trace_events.push_back(std::move(m));
     }
 
+    if (!cpus.empty()) {
+        json m = base_event("M", "process_name", "__metadata", 0, kCpuPid, *cpus.begin());
+        m["args"] = {{"name", "CPUs"}};
+        trace_events.push_back(std::move(m));
+        for (unsigned cpu : cpus) {
+            json t = base_event("M", "thread_name", "__metadata", 0, kCpuPid, cpu);
+            t["args"] = {{"name", fmt::format("cpu {}", cpu)}};
+            trace_events.push_back(std::move(t));
+        }
+    }
+
     // Pass 2: the events in order, slices opened and closed around them.
     for (size_t i = 0; i < events.size(); ++i) {
         const Event& event = events[i];
@@ -173,10 +241,22 @@ std::string to_json(const std::vector<Event>& events)
             trace_events.push_back(std::move(x));
         }
 
-        json e = base_event("i", instant_name(event, major), detail::kind_name(event.kind), event.seq, event.pid,
-                            event.tid);
+        std::optional<unsigned> cpu = cpu_of(event);
+        if (auto run = runs.find(i); run != runs.end()) {
+            json x = base_event("X", *switched_to(event), "cpu", event.seq, kCpuPid, *cpu);
+            x["dur"] = events[run->second].seq - event.seq;
+            x["args"] = {{"cpu", *cpu}, {"switch", event.text}};
+            trace_events.push_back(std::move(x));
+        }
+
+        json e = base_event("i", instant_name(event, major), detail::kind_name(event.kind), event.seq,
+                            cpu ? kCpuPid : event.pid, cpu ? *cpu : event.tid);
         e["s"] = "t";
         json args = {{"seq", event.seq}, {"irql", irql_name(event.irql)}, {"text", event.text}};
+        if (cpu) {
+            args["cpu"] = *cpu;
+            args["thread"] = fmt::format("{}:{}", event.pid, event.tid);
+        }
         if (event.irp != 0)
             args["irp"] = event.irp;
         if (event.kind == Kind::Irp) {
@@ -214,6 +294,7 @@ std::string to_json(const std::vector<Event>& events)
     out["otherData"] = {{"generator", "iosim"},
                         {"clock", "logical: ts is the event's sequence number"},
                         {"events", events.size()},
+                        {"cpus", cpus.size()},
                         {"irps", irps.size()}};
     return out.dump(1, ' ', false, json::error_handler_t::replace) + "\n";
 }

@@ -110,17 +110,151 @@ TEST(Parser, UnknownNames)
               "t.iosim:3:28: error: expected an inspection command starting with '!' after 'do', got \"irp\"");
 }
 
-TEST(Parser, UnsupportedCommandsSayWhy)
+TEST(Parser, AttachAndDetachNameAServiceAndADevice)
 {
-    EXPECT_EQ(ParseError("attach filter.sys \\Device\\X"),
-              "t.iosim:3:1: error: 'attach' is not in the command language yet: a filter driver attaches itself with "
-              "IoAttachDeviceToDeviceStack in DriverEntry or AddDevice (docs/device-stacks.md)");
-    EXPECT_EQ(ParseError("cancel h", WithHandle()),
-              "t.iosim:3:1: error: 'cancel' is not in the command language yet (only a pending IRP can be cancelled); "
-              "apps use CancelIo or CancelIoEx (docs/async-io.md)");
-    EXPECT_EQ(ParseError("h = open \\\\.\\IosimHello overlapped"),
-              "t.iosim:3:25: error: 'overlapped' is not in the command language yet: a script's requests are "
-              "synchronous; apps use FILE_FLAG_OVERLAPPED handles (docs/async-io.md)");
+    Scope scope;
+    Command attach = parse_line("attach attachfilter to \\Device\\IosimHello", {"t.iosim", 3, 0}, scope);
+    EXPECT_EQ(attach.verb, Verb::Attach);
+    EXPECT_EQ(attach.service, "attachfilter");
+    EXPECT_EQ(attach.name, "\\Device\\IosimHello");
+    Command detach = parse_line("detach attachfilter from \\Device\\IosimHello", {"t.iosim", 3, 0}, scope);
+    EXPECT_EQ(detach.verb, Verb::Detach);
+    EXPECT_EQ(ParseError("attach"),
+              "t.iosim:3:7: error: expected a filter driver's service name such as attachfilter after 'attach', got "
+              "end of line");
+    EXPECT_EQ(ParseError("attach attachfilter \\Device\\X"),
+              "t.iosim:3:21: error: expected 'to' (attach SERVICE to DEVICE) after 'attachfilter', got "
+              "\"\\Device\\X\"");
+    EXPECT_EQ(ParseError("detach attachfilter to \\Device\\X"),
+              "t.iosim:3:21: error: expected 'from' (detach SERVICE from DEVICE) after 'attachfilter', got \"to\"");
+    EXPECT_EQ(ParseError("attach attachfilter to"),
+              "t.iosim:3:23: error: expected a device name such as \\Device\\IosimHello after 'to', got end of line");
+    EXPECT_EQ(ParseError("detach attachfilter from \\Device\\X now"),
+              "t.iosim:3:36: error: expected end of line after '\\Device\\X', got \"now\"");
+}
+
+namespace {
+
+Scope WithOverlappedHandle(const std::string& name = "o")
+{
+    Scope scope = WithHandle("h");
+    scope.variables[name] = Scope::Kind::Handle;
+    scope.overlapped.insert(name);
+    scope.variables["p"] = Scope::Kind::Process;
+    return scope;
+}
+
+Scope WithRequest()
+{
+    Scope scope = WithOverlappedHandle();
+    scope.variables["r"] = Scope::Kind::Request;
+    return scope;
+}
+
+}  // namespace
+
+// FILE_FLAG_OVERLAPPED: an asynchronous file object (no FILE_SYNCHRONOUS_IO_* option).
+TEST(Parser, OpenOverlappedMakesAnOverlappedHandleVariable)
+{
+    Scope scope;
+    Command open = parse_line("o = open \\\\.\\PendingTimer access read overlapped", {"t.iosim", 3, 0}, scope);
+    EXPECT_EQ(open.verb, Verb::Open);
+    EXPECT_TRUE(open.overlapped);
+    EXPECT_EQ(scope.overlapped.count("o"), 1u);
+    parse_line("o = open \\\\.\\PendingTimer", {"t.iosim", 4, 0}, scope);  // opened again, synchronous
+    EXPECT_EQ(scope.overlapped.count("o"), 0u);
+    EXPECT_EQ(ParseError("h = open \\\\.\\X overlapped overlapped"),
+              "t.iosim:3:27: error: unexpected \"overlapped\" in 'open': expected access, share, overlapped or end of "
+              "line");
+    EXPECT_EQ(ParseError("h = open \\\\.\\X overlaped"),
+              "t.iosim:3:16: error: unexpected \"overlaped\" in 'open': expected access, share, overlapped or end of "
+              "line");
+}
+
+TEST(Parser, ANamedRequestNeedsAnOverlappedHandle)
+{
+    Scope scope = WithOverlappedHandle();
+    Command read = parse_line("r = read o 16 offset 4", {"t.iosim", 3, 0}, scope);
+    EXPECT_EQ(read.verb, Verb::Read);
+    EXPECT_EQ(read.request, "r");
+    EXPECT_EQ(read.variable, "o");
+    EXPECT_EQ(read.number, 16u);
+    EXPECT_EQ(scope.variables["r"], Scope::Kind::Request);
+    Command ioctl = parse_line("r = ioctl o 0x222004 in \"x\" out 8", {"t.iosim", 4, 0}, scope);
+    EXPECT_EQ(ioctl.verb, Verb::Ioctl);
+    EXPECT_EQ(ioctl.request, "r");
+    EXPECT_EQ(*ioctl.out_length, 8u);
+    Command write = parse_line("w = write o \"abc\"", {"t.iosim", 5, 0}, scope);
+    EXPECT_EQ(write.verb, Verb::Write);
+    EXPECT_EQ(write.request, "w");
+
+    EXPECT_EQ(ParseError("r = read h 16", WithOverlappedHandle()),
+              "t.iosim:3:10: error: 'r = read' names an overlapped request, but 'h' was not opened overlapped (add "
+              "'overlapped' to its open)");
+    EXPECT_EQ(ParseError("h = read o 16", WithOverlappedHandle()),
+              "t.iosim:3:1: error: 'h' is a handle variable; choose another name for the request");
+    EXPECT_EQ(ParseError("r = open \\\\.\\X", WithRequest()),
+              "t.iosim:3:1: error: 'r' is a request variable; choose another name for the handle");
+    EXPECT_EQ(ParseError("p = ioctl o 0x222004", WithOverlappedHandle()),
+              "t.iosim:3:1: error: 'p' is a process; choose another name for the request");
+    EXPECT_EQ(ParseError("r = close o", WithOverlappedHandle()),
+              "t.iosim:3:5: error: expected 'open' (a handle variable) or read, write or ioctl (a request variable) "
+              "after '=', got \"close\"");
+    EXPECT_EQ(ParseError("r = read o", WithOverlappedHandle()),
+              "t.iosim:3:11: error: expected a length (a number, decimal or 0x hex) after 'o', got end of line");
+    EXPECT_EQ(ParseError("r = read o 16 extra", WithOverlappedHandle()),
+              "t.iosim:3:15: error: expected end of line after '16', got \"extra\"");
+    EXPECT_EQ(ParseError("read r 16", WithRequest()),
+              "t.iosim:3:6: error: expected a handle variable after 'read', got 'r', which is a request variable");
+}
+
+TEST(Parser, WaitTakesARequestAndATimeoutInWholeMilliseconds)
+{
+    Scope scope = WithRequest();
+    Command wait = parse_line("wait r", {"t.iosim", 3, 0}, scope);
+    EXPECT_EQ(wait.verb, Verb::Wait);
+    EXPECT_EQ(wait.request, "r");
+    EXPECT_FALSE(wait.timeout.has_value());
+    Command timed = parse_line("wait r timeout 2s", {"t.iosim", 3, 0}, scope);
+    EXPECT_EQ(*timed.timeout, 20000000u);
+
+    EXPECT_EQ(ParseError("wait", WithRequest()), "t.iosim:3:5: error: expected a request variable after 'wait', got end of line");
+    EXPECT_EQ(ParseError("wait x", WithRequest()), "t.iosim:3:6: error: unknown variable 'x' (request variables: r)");
+    EXPECT_EQ(ParseError("wait x"), "t.iosim:3:6: error: unknown variable 'x' (request variables: none defined yet)");
+    EXPECT_EQ(ParseError("wait o", WithRequest()),
+              "t.iosim:3:6: error: expected a request variable after 'wait', got 'o', which is a handle variable");
+    EXPECT_EQ(ParseError("wait r timeout", WithRequest()),
+              "t.iosim:3:15: error: expected a duration such as 100ms or 2s (units ns, us, ms, s) after 'timeout', got "
+              "end of line");
+    EXPECT_EQ(ParseError("wait r timeout 500us", WithRequest()),
+              "t.iosim:3:16: error: timeout 500us is not a whole number of milliseconds (GetOverlappedResultEx waits "
+              "in ms)");
+    EXPECT_EQ(ParseError("wait r timeout 5000000s", WithRequest()),
+              "t.iosim:3:16: error: timeout 5000000s is too long (at most 4294967294ms; leave it out to wait without "
+              "one)");
+    EXPECT_EQ(ParseError("wait r 10ms", WithRequest()), "t.iosim:3:8: error: expected end of line after 'r', got \"10ms\"");
+}
+
+TEST(Parser, CancelTakesARequestOrAHandle)
+{
+    Scope scope = WithRequest();
+    Command one = parse_line("cancel r", {"t.iosim", 3, 0}, scope);
+    EXPECT_EQ(one.verb, Verb::Cancel);
+    EXPECT_EQ(one.request, "r");
+    EXPECT_EQ(one.variable, "");
+    Command all = parse_line("cancel o", {"t.iosim", 3, 0}, scope);
+    EXPECT_EQ(all.request, "");
+    EXPECT_EQ(all.variable, "o");
+
+    EXPECT_EQ(ParseError("cancel", WithRequest()),
+              "t.iosim:3:7: error: expected a request or handle variable after 'cancel', got end of line");
+    EXPECT_EQ(ParseError("cancel 7", WithRequest()),
+              "t.iosim:3:8: error: expected a request or handle variable after 'cancel', got \"7\"");
+    EXPECT_EQ(ParseError("cancel x", WithRequest()),
+              "t.iosim:3:8: error: unknown variable 'x' (request and handle variables: h, o, r)");
+    EXPECT_EQ(ParseError("cancel p", WithRequest()),
+              "t.iosim:3:8: error: expected a request or handle variable after 'cancel', got 'p', which is a process");
+    EXPECT_EQ(ParseError("cancel r o", WithRequest()), "t.iosim:3:10: error: expected end of line after 'r', got \"o\"");
 }
 
 TEST(Parser, PnpCommands)
@@ -178,8 +312,9 @@ TEST(Parser, TrailingWordsAreRejected)
 {
     EXPECT_EQ(ParseError("close h now", WithHandle()), "t.iosim:3:9: error: expected end of line after 'h', got \"now\"");
     EXPECT_EQ(ParseError("h = open \\\\.\\X access read access write"),
-              "t.iosim:3:28: error: unexpected \"access\" in 'open': expected access, share or end of line");
-    EXPECT_EQ(ParseError("h = close"), "t.iosim:3:5: error: expected 'open' (only open makes a handle variable) after '=', got \"close\"");
+              "t.iosim:3:28: error: unexpected \"access\" in 'open': expected access, share, overlapped or end of line");
+    EXPECT_EQ(ParseError("h = close"), "t.iosim:3:5: error: expected 'open' (a handle variable) or read, write or ioctl (a "
+                                       "request variable) after '=', got \"close\"");
     EXPECT_EQ(ParseError("print hello"), "t.iosim:3:7: error: expected a string in double quotes after 'print', got \"hello\"");
 }
 

@@ -300,6 +300,7 @@ TEST(Session, Completion)
     EXPECT_EQ(session.complete("expect status STATUS_ACCESS_D"), (std::vector<std::string>{"STATUS_ACCESS_DENIED"}));
     EXPECT_EQ(session.complete("expect object \\Device\\Iosim"), (std::vector<std::string>{"\\Device\\IosimHello"}));
     EXPECT_EQ(session.complete("x = open \\\\.\\Iosim"), (std::vector<std::string>{"\\\\.\\IosimHello"}));
-    EXPECT_EQ(session.complete("x = "), (std::vector<std::string>{"open"}));
+    EXPECT_EQ(session.complete("x = "), (std::vector<std::string>{"ioctl", "open", "read", "write"}));
+    EXPECT_EQ(session.complete("x = o"), (std::vector<std::string>{"open"}));
     EXPECT_EQ(session.complete("!drv"), (std::vector<std::string>{"!drvobj"}));
 }

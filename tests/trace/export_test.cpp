@@ -92,7 +92,7 @@ TEST(TraceJson, HelloHasNamedTracksIrpSlicesAndDispatchSlices)
             begins[e["id"]] = e;
         if (e["ph"] == "e")
             ends[e["id"]] = e;
-        if (e["ph"] == "X")
+        if (e["ph"] == "X" && e["cat"] == "dispatch")
             dispatches.push_back(e);
     }
     EXPECT_EQ(process_names[4], "System");
@@ -187,7 +187,7 @@ TEST(TraceJson, PassDownNestsOnTheThreadTrack)
     json doc = json::parse(text);
     std::vector<json> xs;
     for (const json& e : doc["traceEvents"])
-        if (e["ph"] == "X" && e["args"]["irp"] == 1)
+        if (e["ph"] == "X" && e["cat"] == "dispatch" && e["args"]["irp"] == 1)
             xs.push_back(e);
     ASSERT_EQ(xs.size(), 2u) << text;
     EXPECT_EQ(xs[0]["args"]["driver"], "\\Driver\\logfilter");
@@ -285,6 +285,48 @@ TEST(TraceJson, AnyTextGivesValidJson)
     }
     EXPECT_TRUE(found);
     EXPECT_EQ(iosim::trace::to_json(events), text);
+}
+
+// Scheduler events carry their CPU ("[cpu N] ..."): one track per CPU, each context
+// switch a slice named after the thread that runs until that CPU's next switch.
+TEST(TraceJson, SchedulerEventsGoOnOneTrackPerCpu)
+{
+    std::vector<Event> events = {
+        Make(1, Kind::Scheduler, 0, "[cpu 0] context switch: t8 (main) -> t16 (app.exe)", {}, 4, 8),
+        Make(2, Kind::Scheduler, 0, "[cpu 1] timer expired, its DPC x!Tick queued", {}, 12, 16),
+        Make(3, Kind::Win32, 0, "ReadFile", {}, 12, 16),
+        Make(4, Kind::Scheduler, 0, "[cpu 0] context switch: t16 (app.exe) -> t8 (main)", {}, 12, 16),
+        Make(5, Kind::Scheduler, 0, "thread t20 (worker) created", {}, 12, 16),  // no CPU: its thread's track
+        Make(6, Kind::Note, 0, "end", {}, 4, 8),
+    };
+    std::string text = iosim::trace::to_json(events);
+    CheckChromeTrace(text, events);
+    json doc = json::parse(text);
+    std::vector<json> runs;
+    std::map<uint64_t, json> instants;  // by seq
+    std::set<std::string> cpu_tracks;
+    for (const json& e : doc["traceEvents"]) {
+        if (e["ph"] == "X" && e["cat"] == "cpu")
+            runs.push_back(e);
+        if (e["ph"] == "i")
+            instants[e["args"]["seq"]] = e;
+        if (e["ph"] == "M" && e["name"] == "thread_name" && e["pid"] == 1000000)
+            cpu_tracks.insert(e["args"]["name"]);
+    }
+    EXPECT_EQ(cpu_tracks, (std::set<std::string>{"cpu 0", "cpu 1"}));
+    ASSERT_EQ(runs.size(), 2u) << text;
+    EXPECT_EQ(runs[0]["name"], "t16 (app.exe)");
+    EXPECT_EQ(runs[0]["tid"], 0);
+    EXPECT_EQ(runs[0]["ts"], 1);
+    EXPECT_EQ(runs[0]["dur"], 3);  // until cpu 0's next switch
+    EXPECT_EQ(runs[1]["name"], "t8 (main)");
+    EXPECT_EQ(runs[1]["dur"], 2);  // until the last event
+    EXPECT_EQ(instants[2]["pid"], 1000000);
+    EXPECT_EQ(instants[2]["tid"], 1);
+    EXPECT_EQ(instants[2]["args"]["thread"], "12:16");
+    EXPECT_EQ(instants[3]["pid"], 12);
+    EXPECT_EQ(instants[5]["pid"], 12);
+    EXPECT_EQ(doc["otherData"]["cpus"], 2);
 }
 
 TEST(TraceJson, EmptyTraceIsValid)

@@ -16,11 +16,16 @@ const std::vector<CommandInfo>& command_table()
         {"in", "in NAME", "act in the process NAME from now on"},
         {"exit", "exit [NAME]", "end a process (its handles close)"},
         {"run", "run APP [ARGS...] [input \"TEXT\"]", "run an app module as its own process"},
-        {"open", "VAR = open PATH [access ACCESS] [share SHARE]", "CreateFile in the current process"},
+        {"open", "VAR = open PATH [access ACCESS] [share SHARE] [overlapped]", "CreateFile in the current process"},
         {"close", "close VAR", "CloseHandle"},
-        {"read", "read VAR LENGTH [offset N]", "ReadFile"},
-        {"write", "write VAR DATA [offset N]", "WriteFile"},
-        {"ioctl", "ioctl VAR CODE [in DATA] [out LENGTH]", "DeviceIoControl"},
+        {"read", "[REQ =] read VAR LENGTH [offset N]", "ReadFile (REQ: with an OVERLAPPED, on an overlapped handle)"},
+        {"write", "[REQ =] write VAR DATA [offset N]", "WriteFile (REQ: with an OVERLAPPED)"},
+        {"ioctl", "[REQ =] ioctl VAR CODE [in DATA] [out LENGTH]", "DeviceIoControl (REQ: with an OVERLAPPED)"},
+        {"wait", "wait REQ [timeout DURATION]", "GetOverlappedResultEx: wait for a named request while time runs"},
+        {"cancel", "cancel NAME", "NAME a request: CancelIoEx on its OVERLAPPED; NAME a handle: CancelIo"},
+        {"attach", "attach SERVICE to DEVICE",
+         "tell a loaded run-time filter (attachfilter) to attach a device on top of DEVICE's stack"},
+        {"detach", "detach SERVICE from DEVICE", "tell it to take its device off DEVICE's stack again"},
         {"advance", "advance DURATION", "advance the simulated clock (100ns, 5us, 100ms, 2s)"},
         {"seed", "seed N", "record the run's seed"},
         {"break", "break IRP_MJ_X [at DEVICE] [do !CMD[; !CMD]...]", "stop on an IRP's dispatch and inspect"},
@@ -42,18 +47,7 @@ const std::vector<CommandInfo>& command_table()
 
 const std::vector<UnsupportedInfo>& unsupported_table()
 {
-    static const std::vector<UnsupportedInfo> table{
-        {"overlapped", "is not in the command language yet: a script's requests are synchronous; apps use "
-                       "FILE_FLAG_OVERLAPPED handles (docs/async-io.md)"},
-        {"wait", "is not in the command language yet (it goes with overlapped handles); apps wait with "
-                 "WaitForSingleObject or GetOverlappedResult (docs/async-io.md)"},
-        {"cancel", "is not in the command language yet (only a pending IRP can be cancelled); apps use CancelIo "
-                   "or CancelIoEx (docs/async-io.md)"},
-        {"attach", "is not in the command language yet: a filter driver attaches itself with "
-                   "IoAttachDeviceToDeviceStack in DriverEntry or AddDevice (docs/device-stacks.md)"},
-        {"detach", "is not in the command language yet: a filter driver detaches itself with IoDetachDevice "
-                   "(docs/device-stacks.md)"},
-    };
+    static const std::vector<UnsupportedInfo> table{};
     return table;
 }
 

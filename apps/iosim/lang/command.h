@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,11 +27,17 @@ enum class Verb : uint8_t {
     In,       // in NAME                                variable = process
     Exit,     // exit [NAME]                            variable = process ("" current)
     Run,      // run APP [ARGS...] [input "text"]       name = app, args, input
-    Open,     // VAR = open PATH [access A] [share S]   variable, name = path, access, share
+    Open,     // VAR = open PATH [access A] [share S] [overlapped]
+              //                                        variable, name = path, access, share, overlapped
     Close,    // close VAR                              variable
-    Read,     // read VAR LENGTH [offset N]             variable, number = length, offset
-    Write,    // write VAR DATA [offset N]              variable, data, offset
-    Ioctl,    // ioctl VAR CODE [in DATA] [out LENGTH]  variable, number = code, data, out_length
+    // read/write/ioctl: `REQ = read ...` on an overlapped handle names the request (request)
+    Read,     // [REQ =] read VAR LENGTH [offset N]     variable, number = length, offset
+    Write,    // [REQ =] write VAR DATA [offset N]      variable, data, offset
+    Ioctl,    // [REQ =] ioctl VAR CODE [in DATA] [out LENGTH]  variable, number = code, data, out_length
+    Wait,     // wait REQ [timeout DURATION]            request, timeout (100 ns units)
+    Cancel,   // cancel REQ|VAR                         request (CancelIoEx) or variable (CancelIo)
+    Attach,   // attach SERVICE to DEVICE               service, name = device (filter_commands.cpp)
+    Detach,   // detach SERVICE from DEVICE             service, name = device
     Advance,  // advance DURATION                       number = 100 ns units
     Seed,     // seed N                                 number
     Break,    // break IRP_MJ_X [at DEVICE] [do CMDS]   major, name = device, args = commands
@@ -83,12 +90,17 @@ struct Command {
     bool exists = true;
     int name_column = 0;  // include: the column of the file name (errors point at it)
     std::vector<std::string> lower;  // device declare: the lower filters (args holds the upper ones)
+    bool overlapped = false;            // open: FILE_FLAG_OVERLAPPED
+    std::string request;                // read/write/ioctl/wait/cancel: the request variable
+    std::optional<uint64_t> timeout;    // wait: 100 ns units (none: INFINITE)
 };
 
 // The variables a script has defined so far (parsing checks every use).
 struct Scope {
-    enum class Kind { Handle, Process };
+    enum class Kind { Handle, Process, Request };
     std::map<std::string, Kind, std::less<>> variables;
+    // The handle variables whose latest open is overlapped (only they can name requests).
+    std::set<std::string, std::less<>> overlapped;
 };
 
 // The command words, for completion, help and the documentation test.

@@ -74,11 +74,23 @@ std::vector<std::string> Session::complete(std::string_view prefix)
         for (const auto& info : command_table())
             if (std::string_view(info.word) != "!" && std::string_view(info.word) != "open")
                 pool.push_back(info.word);
-        variables(Scope::Kind::Handle);  // the start of "h = open ..."
+        variables(Scope::Kind::Handle);   // the start of "h = open ..."
+        variables(Scope::Kind::Request);  // the start of "r = read ..."
     } else if (before == "=") {
-        pool = {"open"};
+        pool = {"open", "read", "write", "ioctl"};
     } else if (words.size() == 2 && (first == "close" || first == "read" || first == "write" || first == "ioctl")) {
         variables(Scope::Kind::Handle);
+    } else if (words.size() == 4 && words[1] == "=" && (words[2] == "read" || words[2] == "write" || words[2] == "ioctl")) {
+        pool.assign(s.scope.overlapped.begin(), s.scope.overlapped.end());  // a named request: an overlapped handle
+    } else if (words.size() == 2 && first == "wait") {
+        variables(Scope::Kind::Request);
+    } else if (words.size() == 2 && first == "cancel") {
+        variables(Scope::Kind::Request);
+        variables(Scope::Kind::Handle);
+    } else if (words.size() == 3 && first == "wait") {
+        pool = {"timeout"};
+    } else if (words.size() == 3 && (first == "attach" || first == "detach")) {
+        pool = {first == "attach" ? "to" : "from"};
     } else if (words.size() == 2 && (first == "in" || first == "exit")) {
         variables(Scope::Kind::Process);
     } else if (words.size() == 2 && first == "break") {
@@ -104,7 +116,7 @@ std::vector<std::string> Session::complete(std::string_view prefix)
     } else if (before == "share") {
         pool = {"none", "read", "write", "readwrite"};
     } else if (words.size() >= 4 && words[1] == "=" && words[2] == "open") {
-        pool = {"access", "share"};
+        pool = {"access", "share", "overlapped"};
     } else if (words.size() == 2 && first == "device") {  // PnP
         pool = {"declare"};
     } else if (words.size() >= 4 && first == "device") {

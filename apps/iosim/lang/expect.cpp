@@ -88,6 +88,10 @@ Outcome Session::Impl::do_expect(const Command& command)
     case Expectation::Bytes: {
         if (!need_request("bytes"))
             return Outcome::BadScript;
+        if (!last.bytes && !last.still_out.empty())
+            return error_at(command.where, fmt::format("'expect bytes': request '{}' is still out (STATUS_PENDING, no "
+                                                       "bytes yet); 'wait {}' first",
+                                                       last.still_out, last.still_out));
         if (!last.bytes)
             return error_at(command.where, fmt::format("'expect bytes' needs a read, write or ioctl; the last request "
                                                        "was {}",
@@ -101,6 +105,10 @@ Outcome Session::Impl::do_expect(const Command& command)
     case Expectation::Data: {
         if (!need_request("data"))
             return Outcome::BadScript;
+        if (!last.data && !last.still_out.empty())
+            return error_at(command.where, fmt::format("'expect data': request '{}' is still out (STATUS_PENDING, no "
+                                                       "data yet); 'wait {}' first",
+                                                       last.still_out, last.still_out));
         if (!last.data)
             return error_at(command.where, fmt::format("'expect data' needs a read or an ioctl; the last request was "
                                                        "{}",

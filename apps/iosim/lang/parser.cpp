@@ -74,9 +74,43 @@ uint64_t Cursor::number(std::string_view what)
     return *value;
 }
 
+namespace {
+
+const char* kind_article(Scope::Kind kind)  // "a handle variable"
+{
+    switch (kind) {
+    case Scope::Kind::Handle: return "a handle variable";
+    case Scope::Kind::Process: return "a process name";
+    case Scope::Kind::Request: return "a request variable";
+    }
+    return "?";
+}
+
+const char* kind_plural(Scope::Kind kind)  // "handle variables"
+{
+    switch (kind) {
+    case Scope::Kind::Handle: return "handle variables";
+    case Scope::Kind::Process: return "processes";
+    case Scope::Kind::Request: return "request variables";
+    }
+    return "?";
+}
+
+const char* kind_noun(Scope::Kind kind)  // "which is a handle variable"
+{
+    switch (kind) {
+    case Scope::Kind::Handle: return "handle variable";
+    case Scope::Kind::Process: return "process";
+    case Scope::Kind::Request: return "request variable";
+    }
+    return "?";
+}
+
+}  // namespace
+
 std::string Cursor::variable(const Scope& scope, Scope::Kind kind)
 {
-    const char* what = kind == Scope::Kind::Handle ? "a handle variable" : "a process name";
+    const char* what = kind_article(kind);
     const Token* t = peek();
     if (t == nullptr || t->kind != TokenKind::Word || !is_variable_name(t->text))
         expected(what);
@@ -87,12 +121,11 @@ std::string Cursor::variable(const Scope& scope, Scope::Kind kind)
             if (k == kind)
                 same_kind.push_back(name);
         std::string known = same_kind.empty() ? "none defined yet" : fmt::format("{}", fmt::join(same_kind, ", "));
-        fail_at(t, fmt::format("unknown variable '{}' ({}: {})", t->text,
-                               kind == Scope::Kind::Handle ? "handle variables" : "processes", known));
+        fail_at(t, fmt::format("unknown variable '{}' ({}: {})", t->text, kind_plural(kind), known));
     }
     if (found->second != kind)
         fail_at(t, fmt::format("expected {} after '{}', got '{}', which is a {}", what, previous()->source, t->text,
-                               found->second == Scope::Kind::Handle ? "handle variable" : "process"));
+                               kind_noun(found->second)));
     ++at_;
     return t->text;
 }
@@ -189,13 +222,46 @@ void parse_open(Cursor& cursor, Command& command)
         } else if (!seen_share && cursor.accept("share")) {
             command.share = share_of(cursor);
             seen_share = true;
-        } else if (const UnsupportedInfo* info = t->kind == TokenKind::Word ? unsupported(t->text) : nullptr;
-                   info != nullptr && t->text == "overlapped") {
-            reject_unsupported(cursor, t, *info);
+        } else if (!command.overlapped && cursor.accept("overlapped")) {
+            command.overlapped = true;  // FILE_FLAG_OVERLAPPED: no FILE_SYNCHRONOUS_IO_* option
         } else {
-            cursor.fail_at(t, fmt::format("unexpected {} in 'open': expected access, share or end of line",
+            cursor.fail_at(t, fmt::format("unexpected {} in 'open': expected access, share, overlapped or end of "
+                                          "line",
                                           describe(t)));
         }
+    }
+}
+
+// A buffer length: at most 16 MiB.
+uint64_t length(Cursor& cursor, std::string_view what);
+
+// read/write/ioctl after their word. `request`: the REQ of `REQ = read ...` ("" none).
+void parse_transfer(Cursor& cursor, Command& command, std::string_view word, const Scope& scope,
+                    const std::string& base)
+{
+    const Token* handle_token = cursor.peek();
+    command.variable = cursor.variable(scope, Scope::Kind::Handle);
+    if (!command.request.empty() && scope.overlapped.count(command.variable) == 0)
+        cursor.fail_at(handle_token, fmt::format("'{} = {}' names an overlapped request, but '{}' was not opened "
+                                                 "overlapped (add 'overlapped' to its open)",
+                                                 command.request, word, command.variable));
+    if (word == "read") {
+        command.verb = Verb::Read;
+        command.number = length(cursor, "a length");
+        if (cursor.accept("offset"))
+            command.offset = cursor.number("an offset");
+    } else if (word == "write") {
+        command.verb = Verb::Write;
+        command.data = parse_data(cursor, base);
+        if (cursor.accept("offset"))
+            command.offset = cursor.number("an offset");
+    } else {
+        command.verb = Verb::Ioctl;
+        command.number = parse_control_code(cursor);
+        if (cursor.accept("in"))
+            command.data = parse_data(cursor, base);
+        if (cursor.accept("out"))
+            command.out_length = static_cast<uint32_t>(length(cursor, "an output length"));
     }
 }
 
@@ -394,22 +460,38 @@ Command parse_line(std::string_view line, const Location& where, Scope& scope)
     if (first->kind != TokenKind::Word)
         cursor.fail_at(first, fmt::format("expected a command, got {}", describe(first)));
 
-    // VAR = open ...
+    // VAR = open ...   REQ = read|write|ioctl ...
     if (cursor.peek() != nullptr && cursor.peek()->kind == TokenKind::Equals) {
         if (!is_variable_name(first->text))
             cursor.fail_at(first, fmt::format("'{}' cannot name a variable (a letter or '_', then letters, digits and "
                                               "'_'; not a command word)",
                                               first->text));
         auto existing = scope.variables.find(first->text);
-        if (existing != scope.variables.end() && existing->second != Scope::Kind::Handle)
-            cursor.fail_at(first, fmt::format("'{}' is a process; choose another name for the handle", first->text));
         cursor.next();
-        if (!cursor.accept("open"))
-            cursor.expected("'open' (only open makes a handle variable)");
+        const Token* verb = cursor.peek();
+        bool is_transfer = cursor.peek_word("read") || cursor.peek_word("write") || cursor.peek_word("ioctl");
+        if (!is_transfer && !cursor.peek_word("open"))
+            cursor.expected("'open' (a handle variable) or read, write or ioctl (a request variable)");
+        Scope::Kind kind = is_transfer ? Scope::Kind::Request : Scope::Kind::Handle;
+        if (existing != scope.variables.end() && existing->second != kind)
+            cursor.fail_at(first, fmt::format("'{}' is a {}; choose another name for the {}", first->text,
+                                              kind_noun(existing->second), is_transfer ? "request" : "handle"));
+        cursor.next();
+        if (is_transfer) {
+            command.request = first->text;
+            parse_transfer(cursor, command, verb->text, scope, base);
+            cursor.end();
+            scope.variables[command.request] = Scope::Kind::Request;
+            return command;
+        }
         command.verb = Verb::Open;
         command.variable = first->text;
         parse_open(cursor, command);
         scope.variables[command.variable] = Scope::Kind::Handle;
+        if (command.overlapped)
+            scope.overlapped.insert(command.variable);
+        else
+            scope.overlapped.erase(command.variable);
         return command;
     }
 
@@ -453,26 +535,21 @@ Command parse_line(std::string_view line, const Location& where, Scope& scope)
     } else if (word == "close") {
         command.verb = Verb::Close;
         command.variable = cursor.variable(scope, Scope::Kind::Handle);
-    } else if (word == "read") {
-        command.verb = Verb::Read;
-        command.variable = cursor.variable(scope, Scope::Kind::Handle);
-        command.number = length(cursor, "a length");
-        if (cursor.accept("offset"))
-            command.offset = cursor.number("an offset");
-    } else if (word == "write") {
-        command.verb = Verb::Write;
-        command.variable = cursor.variable(scope, Scope::Kind::Handle);
-        command.data = parse_data(cursor, base);
-        if (cursor.accept("offset"))
-            command.offset = cursor.number("an offset");
-    } else if (word == "ioctl") {
-        command.verb = Verb::Ioctl;
-        command.variable = cursor.variable(scope, Scope::Kind::Handle);
-        command.number = parse_control_code(cursor);
-        if (cursor.accept("in"))
-            command.data = parse_data(cursor, base);
-        if (cursor.accept("out"))
-            command.out_length = static_cast<uint32_t>(length(cursor, "an output length"));
+    } else if (word == "read" || word == "write" || word == "ioctl") {
+        parse_transfer(cursor, command, word, scope, base);
+    } else if (word == "wait") {
+        command.verb = Verb::Wait;
+        parse_wait(cursor, command, scope);
+    } else if (word == "cancel") {
+        command.verb = Verb::Cancel;
+        parse_cancel(cursor, command, scope);
+    } else if (word == "attach" || word == "detach") {
+        bool attach = word == "attach";
+        command.verb = attach ? Verb::Attach : Verb::Detach;
+        command.service = cursor.text("a filter driver's service name such as attachfilter");
+        if (!cursor.accept(attach ? "to" : "from"))
+            cursor.expected(attach ? "'to' (attach SERVICE to DEVICE)" : "'from' (detach SERVICE from DEVICE)");
+        command.name = cursor.text("a device name such as \\Device\\IosimHello");
     } else if (word == "advance") {
         command.verb = Verb::Advance;
         command.number = parse_duration(cursor);

@@ -3,8 +3,9 @@
 // The parser checks everything it can without running anything: the command word, the
 // number and kind of arguments, numbers, names (STATUS_..., ERROR_..., IRP_MJ_..., bug
 // check names), escapes, and that every variable used was defined before as the right
-// kind (a handle after 'close', a process after 'in'). Commands iosim cannot run yet
-// (plug, attach, cancel, ...) are rejected here, with the reason.
+// kind (a handle after 'close', a process after 'in', a request after 'wait'). Words
+// iosim reserves but cannot run yet (unsupported_table(), empty today) are rejected here,
+// with the reason.
 #pragma once
 
 #include <string_view>

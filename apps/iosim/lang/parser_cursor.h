@@ -67,5 +67,7 @@ uint64_t parse_duration(Cursor& cursor);                                        
 uint32_t parse_control_code(Cursor& cursor);                                       // NUMBER | ctl D F M A
 uint32_t parse_status(Cursor& cursor);                                             // STATUS_X | number
 void parse_expectation(Cursor& cursor, Command& command, const std::string& base_folder);
+void parse_wait(Cursor& cursor, Command& command, const Scope& scope);              // REQ [timeout DURATION]
+void parse_cancel(Cursor& cursor, Command& command, const Scope& scope);            // REQ | VAR
 
 }  // namespace iosim::lang

@@ -5,6 +5,7 @@
 //   DURATION  100ns | 5us | 100ms | 2s              (stored in 100 ns units)
 //   CODE      0x222000 | ctl 0x22 0x800 buffered any
 //   STATUS    STATUS_ACCESS_DENIED | 0xC0000022
+// and the arguments of 'wait' (REQ [timeout DURATION]) and 'cancel' (REQ | VAR).
 #include <fmt/format.h>
 
 #include <filesystem>
@@ -247,6 +248,51 @@ void parse_expectation(Cursor& cursor, Command& command, const std::string& base
                                       fmt::join(expectation_words(), ", "),
                                       near.empty() ? "" : ", did you mean '" + near + "'?"));
     }
+}
+
+// wait REQ [timeout DURATION]: GetOverlappedResultEx takes milliseconds.
+void parse_wait(Cursor& cursor, Command& command, const Scope& scope)
+{
+    command.request = cursor.variable(scope, Scope::Kind::Request);
+    if (cursor.accept("timeout")) {
+        const Token* t = cursor.peek();
+        uint64_t units = parse_duration(cursor);
+        if (units % 10000 != 0)
+            cursor.fail_at(t, fmt::format("timeout {} is not a whole number of milliseconds (GetOverlappedResultEx "
+                                          "waits in ms)",
+                                          t->text));
+        if (units / 10000 >= 0xFFFFFFFFu)
+            cursor.fail_at(t, fmt::format("timeout {} is too long (at most 4294967294ms; leave it out to wait "
+                                          "without one)",
+                                          t->text));
+        command.timeout = units;
+    }
+}
+
+// cancel REQ (CancelIoEx with its OVERLAPPED) | cancel VAR (CancelIo on the handle).
+void parse_cancel(Cursor& cursor, Command& command, const Scope& scope)
+{
+    const Token* t = cursor.peek();
+    const char* what = "a request or handle variable";
+    if (t == nullptr || t->kind != TokenKind::Word || !is_variable_name(t->text))
+        cursor.expected(what);
+    auto found = scope.variables.find(t->text);
+    if (found == scope.variables.end()) {
+        std::vector<std::string> names;
+        for (const auto& [name, k] : scope.variables)
+            if (k != Scope::Kind::Process)
+                names.push_back(name);
+        cursor.fail_at(t, fmt::format("unknown variable '{}' (request and handle variables: {})", t->text,
+                                      names.empty() ? std::string("none defined yet")
+                                                    : fmt::format("{}", fmt::join(names, ", "))));
+    }
+    if (found->second == Scope::Kind::Process)
+        cursor.fail_at(t, fmt::format("expected {} after 'cancel', got '{}', which is a process", what, t->text));
+    if (found->second == Scope::Kind::Request)
+        command.request = t->text;
+    else
+        command.variable = t->text;
+    cursor.next();
 }
 
 }  // namespace iosim::lang

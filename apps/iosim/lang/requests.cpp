@@ -16,6 +16,7 @@
 #include "lang/lexer.h"
 #include "lang/names.h"
 #include "lang/session_impl.h"
+#include "lang/user_buffer.h"
 #include "ps/process.h"
 #include "rtl/status_names.h"
 #include "win32/win32.h"
@@ -23,57 +24,6 @@
 namespace iosim::lang {
 
 namespace {
-
-// The request runs in `process`; IRP numbers seen meanwhile are noted (breakpoints.cpp).
-class RequestScope {
-public:
-    RequestScope(Session::Impl& impl, Process* process)
-        : impl_(impl), in_process_(impl.machine.system().main_thread(process))
-    {
-        impl_.collecting = true;
-    }
-    ~RequestScope() { impl_.collecting = false; }
-
-private:
-    Session::Impl& impl_;
-    ThreadSwitch in_process_;
-};
-
-// A request's buffer in the requesting process's user space (its heap), as an app's own
-// buffer would be: the driver sees the address the app would, direct I/O maps its frames,
-// and METHOD_NEITHER code touching it from another process's context faults. Create it
-// inside the RequestScope (the process's pages are visible there) and let it go before.
-// The memory stays allocated until the process ends, like an app's global buffer: a
-// driver that kept the address (the METHOD_NEITHER hazard) still finds the request's
-// bytes there in the right context, instead of a heap block already reused.
-class UserBuffer {
-public:
-    UserBuffer(Process* process, size_t size, std::string_view initial = {}) : process_(process), size_(size)
-    {
-        if (size_ == 0)
-            return;
-        if (process_->memory != nullptr)
-            data_ = static_cast<char*>(process_->memory->heap->allocate(size_, true));
-        if (data_ == nullptr) {
-            host_.assign(size_, '\0');
-            data_ = host_.data();
-        }
-        if (!initial.empty())
-            std::memcpy(data_, initial.data(), std::min(initial.size(), size_));
-    }
-    UserBuffer(const UserBuffer&) = delete;
-    UserBuffer& operator=(const UserBuffer&) = delete;
-
-    char* data() { return data_; }
-    size_t size() const { return size_; }
-    std::string contents(size_t n) const { return data_ != nullptr ? std::string(data_, std::min(n, size_)) : std::string(); }
-
-private:
-    Process* process_;
-    size_t size_;
-    char* data_ = nullptr;
-    std::string host_;  // fallback when the process has no user space
-};
 
 // kernel32's view of a read/write/ioctl status: (TRUE/FALSE, bytes reported).
 void win32_result(LastRequest& last, NTSTATUS status, ULONG_PTR information, bool eof_is_success)
@@ -155,14 +105,16 @@ Outcome Session::Impl::do_open(const Command& command)
     if (process == nullptr)
         return failure;
     begin_request(command, fmt::format("CreateFile {}", command.name));
+    // CreateFile: FILE_FLAG_OVERLAPPED leaves out FILE_SYNCHRONOUS_IO_NONALERT (an
+    // asynchronous file object: a pended request returns STATUS_PENDING at once).
+    ULONG options = FILE_NON_DIRECTORY_FILE | (command.overlapped ? 0 : FILE_SYNCHRONOUS_IO_NONALERT);
     HANDLE handle = nullptr;
     IO_STATUS_BLOCK iosb{};
     NTSTATUS status;
     {
         RequestScope scope(*this, process);
         status = io::create_file(nt_path_of(command.name), command.access | SYNCHRONIZE | FILE_READ_ATTRIBUTES,
-                                 command.share, FILE_OPEN, FILE_NON_DIRECTORY_FILE | FILE_SYNCHRONOUS_IO_NONALERT,
-                                 UserMode, &handle, &iosb);
+                                 command.share, FILE_OPEN, options, UserMode, &handle, &iosb);
         last.status = static_cast<uint32_t>(status);
         last.win32_ok = NT_SUCCESS(status);
         if (last.win32_ok)
@@ -173,8 +125,9 @@ Outcome Session::Impl::do_open(const Command& command)
     }
     if (NT_SUCCESS(status)) {
         HandleVar& var = handles[command.variable];
-        var = HandleVar{handle, current, command.name, true, command.where, {}};
-        line("result", fmt::format("CreateFile {} -> handle {:#x} ({}, in process {}); status {}", command.name,
+        var = HandleVar{handle, current, command.name, true, command.where, {}, command.overlapped};
+        line("result", fmt::format("CreateFile {}{} -> handle {:#x} ({}, in process {}); status {}", command.name,
+                                   command.overlapped ? " (FILE_FLAG_OVERLAPPED)" : "",
                                    reinterpret_cast<uintptr_t>(handle), command.variable, current,
                                    status_text(status)));
     } else {
@@ -214,6 +167,8 @@ Outcome Session::Impl::do_read(const Command& command)
     HandleVar* var = handle_for(command, failure);
     if (var == nullptr)
         return failure;
+    if (!command.request.empty())
+        return do_overlapped_transfer(command, *var);
     begin_request(command, fmt::format("ReadFile on {}", command.variable));
     IO_STATUS_BLOCK iosb{};
     LARGE_INTEGER offset{};
@@ -224,6 +179,8 @@ Outcome Session::Impl::do_read(const Command& command)
         UserBuffer buffer(process, command.number);
         NTSTATUS status = io::read_file(var->handle, buffer.data(), static_cast<ULONG>(buffer.size()),
                                         command.offset ? &offset : nullptr, UserMode, &iosb);
+        if (var->overlapped)
+            status = wait_on_file_handle(var->handle, status, iosb);
         last.status = static_cast<uint32_t>(status);
         win32_result(last, status, iosb.Information, !command.offset);
         last.data = buffer.contents(*last.bytes);
@@ -240,6 +197,8 @@ Outcome Session::Impl::do_write(const Command& command)
     HandleVar* var = handle_for(command, failure);
     if (var == nullptr)
         return failure;
+    if (!command.request.empty())
+        return do_overlapped_transfer(command, *var);
     begin_request(command, fmt::format("WriteFile on {}", command.variable));
     const std::string& data = *command.data;
     IO_STATUS_BLOCK iosb{};
@@ -251,6 +210,8 @@ Outcome Session::Impl::do_write(const Command& command)
         UserBuffer buffer(process, data.size(), data);
         NTSTATUS status = io::write_file(var->handle, buffer.data(), static_cast<ULONG>(buffer.size()),
                                          command.offset ? &offset : nullptr, UserMode, &iosb);
+        if (var->overlapped)
+            status = wait_on_file_handle(var->handle, status, iosb);
         last.status = static_cast<uint32_t>(status);
         win32_result(last, status, iosb.Information, false);
     }
@@ -266,6 +227,8 @@ Outcome Session::Impl::do_ioctl(const Command& command)
     HandleVar* var = handle_for(command, failure);
     if (var == nullptr)
         return failure;
+    if (!command.request.empty())
+        return do_overlapped_transfer(command, *var);
     uint32_t code = static_cast<uint32_t>(command.number);
     begin_request(command, fmt::format("DeviceIoControl {:#010x} on {}", code, command.variable));
     std::string input_data = command.data.value_or("");
@@ -279,21 +242,28 @@ Outcome Session::Impl::do_ioctl(const Command& command)
         NTSTATUS status = io::device_io_control(var->handle, code, input.data(), static_cast<ULONG>(input.size()),
                                                 output.data(), static_cast<ULONG>(output.size()), false, UserMode,
                                                 &iosb);
+        if (var->overlapped)
+            status = wait_on_file_handle(var->handle, status, iosb);
         last.status = static_cast<uint32_t>(status);
         win32_result(last, status, iosb.Information, false);
         last.data = output.contents(*last.bytes);
     }
-    static const char* methods[] = {"METHOD_BUFFERED", "METHOD_IN_DIRECT", "METHOD_OUT_DIRECT", "METHOD_NEITHER"};
-    static const char* accesses[] = {"FILE_ANY_ACCESS", "FILE_READ_ACCESS", "FILE_WRITE_ACCESS",
-                                     "FILE_READ_ACCESS|FILE_WRITE_ACCESS"};
-    line("ioctl", fmt::format("code {:#010x} = CTL_CODE({:#x}, {:#x}, {}, {}), input {} byte(s), output {} byte(s)",
-                              code, code >> 16, (code >> 2) & 0xFFF, methods[code & 3], accesses[(code >> 14) & 3],
-                              input_data.size(), output_length));
+    line("ioctl", ioctl_text(code, input_data.size(), output_length));
     show_request_result(fmt::format("DeviceIoControl({}, {:#010x})", command.variable, code));
     return Outcome::Ok;
 }
 
 // ---- formatting ----------------------------------------------------------------------------
+
+std::string ioctl_text(uint32_t code, size_t input_length, size_t output_length)
+{
+    static const char* methods[] = {"METHOD_BUFFERED", "METHOD_IN_DIRECT", "METHOD_OUT_DIRECT", "METHOD_NEITHER"};
+    static const char* accesses[] = {"FILE_ANY_ACCESS", "FILE_READ_ACCESS", "FILE_WRITE_ACCESS",
+                                     "FILE_READ_ACCESS|FILE_WRITE_ACCESS"};
+    return fmt::format("code {:#010x} = CTL_CODE({:#x}, {:#x}, {}, {}), input {} byte(s), output {} byte(s)",
+                              code, code >> 16, (code >> 2) & 0xFFF, methods[code & 3], accesses[(code >> 14) & 3],
+                              input_length, output_length);
+}
 
 std::vector<std::string> hex_dump(std::string_view bytes)
 {

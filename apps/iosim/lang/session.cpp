@@ -24,6 +24,7 @@ Machine::Options Session::Impl::machine_options(Impl* self)
     Machine::Options m;
     m.trace = true;  // always recorded: breakpoints, 'expect trace' and failure reports need it
     m.module_path = self->options.module_path;
+    m.seed = self->options.seed.value_or(0);
     m.app_output = [self](uint32_t, const std::string&, std::string_view text) { self->app_text(text); };
     m.debug_output = [self](std::string_view module, std::string_view text) {
         self->flush_app();
@@ -141,6 +142,7 @@ bool needs_machine(Verb verb)
     switch (verb) {
     case Verb::Load: case Verb::Unload: case Verb::Process: case Verb::Exit: case Verb::Run:
     case Verb::Open: case Verb::Close: case Verb::Read: case Verb::Write: case Verb::Ioctl:
+    case Verb::Wait: case Verb::Cancel: case Verb::Attach: case Verb::Detach:
     case Verb::DeviceDeclare: case Verb::Plug: case Verb::Unplug: case Verb::Sleep: case Verb::Wake:  // PnP
     case Verb::Verifier:  // pool
         return true;
@@ -162,6 +164,10 @@ const char* verb_word(const Command& command)
     case Verb::Read: return "read";
     case Verb::Write: return "write";
     case Verb::Ioctl: return "ioctl";
+    case Verb::Wait: return "wait";
+    case Verb::Cancel: return "cancel";
+    case Verb::Attach: return "attach";
+    case Verb::Detach: return "detach";
     case Verb::DeviceDeclare: return "device";  // PnP
     case Verb::Plug: return "plug";
     case Verb::Unplug: return "unplug";
@@ -258,9 +264,13 @@ Outcome Session::Impl::dispatch(const Command& command)
     case Verb::Read: return do_read(command);
     case Verb::Write: return do_write(command);
     case Verb::Ioctl: return do_ioctl(command);
+    case Verb::Wait: return do_wait(command);
+    case Verb::Cancel: return do_cancel(command);
+    case Verb::Attach: case Verb::Detach: return do_filter(command);
     case Verb::Advance: return do_advance(command);
     case Verb::Seed:
         seed = command.number;
+        machine.system().scheduler().reseed(command.number);
         if (options.verbose)
             line("seed", fmt::format("{} (iosim is deterministic: the same script gives the same run)", command.number));
         return Outcome::Ok;
@@ -410,6 +420,10 @@ Outcome Session::Impl::do_run(const Command& command)
 Outcome Session::Impl::do_advance(const Command& command)
 {
     machine.system().advance_time(static_cast<int64_t>(command.number));
+    // The timers that came due queued their DPCs; the DPC software interrupt fires as soon
+    // as the processor is below DISPATCH_LEVEL, which the script's side is: run them now
+    // (a DPC completing an IRP queues its requester's side to the requesting thread).
+    machine.system().scheduler().run_dpcs();
     line("clock", fmt::format("advanced by {} x 100ns; interrupt time now {}", command.number,
                               machine.system().interrupt_time()));
     return Outcome::Ok;

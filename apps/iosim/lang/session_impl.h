@@ -2,6 +2,8 @@
 //
 // session.cpp     running files and lines, the machine-level commands, output
 // requests.cpp    open/close/read/write/ioctl and how their results are shown
+// overlapped.cpp  named requests on overlapped handles, wait and cancel
+// filter_commands.cpp attach and detach (through attachfilter's control device)
 // pnp_commands.cpp device declare, plug, unplug, sleep, wake
 // expect.cpp      expectations
 // breakpoints.cpp the trace listener: live display, breakpoints, the last request's IRPs
@@ -9,6 +11,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -27,6 +30,26 @@ struct HandleVar {
     bool open = false;
     Location opened_at;
     Location closed_at;
+    bool overlapped = false;  // opened with FILE_FLAG_OVERLAPPED (an asynchronous file object)
+};
+
+class UserBuffer;
+
+// A request named by `REQ = read|write|ioctl ...` on an overlapped handle: its OVERLAPPED,
+// event and buffers live in the process's user space until the process ends (overlapped.cpp).
+struct RequestVar {
+    std::string handle_variable;
+    HANDLE handle = nullptr;
+    std::string process;       // the process variable it was issued in
+    std::string api;           // "DeviceIoControl(h, 0x00222000)"
+    Location issued_at;
+    std::shared_ptr<UserBuffer> overlapped;  // the OVERLAPPED (Internal/InternalHigh = the IO_STATUS_BLOCK)
+    std::shared_ptr<UserBuffer> input;
+    std::shared_ptr<UserBuffer> output;      // read, ioctl: where the bytes arrive
+    HANDLE event = nullptr;                  // its hEvent: a manual-reset event in the process
+    uint32_t immediate = 0;                  // the NTSTATUS the service returned
+    bool failed_at_once = false;             // an error without pending: the OVERLAPPED is never written
+    std::vector<uint64_t> irps;              // IRP numbers seen while it was issued
 };
 
 struct ProcessVar {
@@ -36,7 +59,8 @@ struct ProcessVar {
     Location exited_at;
 };
 
-// What the last request (open, close, read, write, ioctl, load, unload) gave.
+// What the last request (open, close, read, write, ioctl, wait, cancel, attach, detach, load,
+// unload, PnP) gave.
 struct LastRequest {
     bool valid = false;
     std::string what;    // "ReadFile on k", for messages
@@ -47,6 +71,7 @@ struct LastRequest {
     std::optional<uint64_t> bytes;     // read, write, ioctl
     std::optional<std::string> data;   // read, ioctl: the output bytes
     std::vector<uint64_t> irps;        // IRP numbers seen while it ran
+    std::string still_out;             // an overlapped request not completed yet: its name
 };
 
 struct LastRun {
@@ -118,6 +143,15 @@ public:
     void show_request_result(std::string_view api);
     void show_data(std::string_view bytes);
 
+    // ---- overlapped requests (overlapped.cpp)
+    Outcome do_overlapped_transfer(const Command& command, HandleVar& var);
+    Outcome do_wait(const Command& command);
+    Outcome do_cancel(const Command& command);
+    RequestVar* request_for(const Command& command, Outcome& failure);
+
+    // ---- attach / detach (filter_commands.cpp)
+    Outcome do_filter(const Command& command);
+
     // ---- expectations (expect.cpp)
     Outcome do_expect(const Command& command);
     Outcome expectation_failed(const Command& command, std::string_view expected, std::string_view actual,
@@ -139,6 +173,7 @@ public:
     std::vector<std::string> include_stack;
     std::map<std::string, HandleVar> handles;
     std::map<std::string, ProcessVar> processes;
+    std::map<std::string, RequestVar> requests;
     std::string current;  // process variable commands act in ("" none yet)
     LastRequest last;
     LastRun last_run;
@@ -162,5 +197,10 @@ private:
 // Formatting shared by the .cpp files.
 std::vector<std::string> hex_dump(std::string_view bytes);  // "0000  41 42 ...  |AB..|"
 bool mostly_text(std::string_view bytes);
+// "code 0x... = CTL_CODE(...), input N byte(s), output M byte(s)"
+std::string ioctl_text(uint32_t code, size_t input_length, size_t output_length);
+// kernel32 on an asynchronous handle used without an OVERLAPPED: a pended request is waited
+// for on the file handle itself; returns the final status (overlapped.cpp).
+NTSTATUS wait_on_file_handle(HANDLE handle, NTSTATUS status, const IO_STATUS_BLOCK& iosb);
 
 }  // namespace iosim::lang
