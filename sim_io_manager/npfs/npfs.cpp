@@ -28,6 +28,7 @@
 #include <cstring>
 
 #include "crt/format.h"
+#include "builtin_driver.h"
 #include "driver.h"
 #include "npfs/npfs.h"
 #include "ob/namespace.h"
@@ -356,20 +357,7 @@ void start()
     if (s.device != nullptr && s.system == sys)
         return;
     s = Npfs{};  // a previous machine's state describes objects that are gone
-    auto* body = ob::create_object_of<DriverBody>(driver_type());
-    DRIVER_OBJECT* driver = &body->object;
-    body->priv.service_name = g_service;
-    body->priv.object_name = g_object_name;
-    body->priv.module = nullptr;  // iosim's own code
-    driver->Type = IO_TYPE_DRIVER;
-    driver->Size = sizeof(DRIVER_OBJECT);
-    driver->Flags = DRVO_BUILTIN_DRIVER;
-    driver->DriverExtension = &body->extension;
-    driver->DriverName = counted(body->priv.object_name);
-    body->extension.DriverObject = driver;
-    body->extension.ServiceKeyName = counted(body->priv.service_name);
-    for (auto& slot : driver->MajorFunction)
-        slot = &IopInvalidDeviceRequest;
+    DRIVER_OBJECT* driver = create_builtin_driver(g_service, g_object_name);
     driver->MajorFunction[IRP_MJ_CREATE] = &NpfsCreate;
     driver->MajorFunction[IRP_MJ_CREATE_NAMED_PIPE] = &NpfsCreateNamedPipe;
     driver->MajorFunction[IRP_MJ_READ] = &NpfsRead;
@@ -378,8 +366,6 @@ void start()
     driver->MajorFunction[IRP_MJ_SET_INFORMATION] = &NpfsSetInformation;
     driver->MajorFunction[IRP_MJ_CLEANUP] = &NpfsCleanup;
     driver->MajorFunction[IRP_MJ_CLOSE] = &NpfsClose;
-    sys->ns().insert(body->priv.object_name, driver, true);
-    ob::dereference(driver);  // the namespace holds it
     s.driver = driver;
     s.system = sys;
 

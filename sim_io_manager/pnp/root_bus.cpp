@@ -15,6 +15,7 @@
 #include <cstring>
 
 #include "device.h"
+#include "builtin_driver.h"
 #include "driver.h"
 #include "ob/namespace.h"
 #include "pnp/pnp_manager.h"
@@ -37,15 +38,6 @@ struct RootPdoExtension {
 
 std::u16string g_service = u"PnpManager";
 std::u16string g_object_name = u"\\Driver\\PnpManager";
-
-UNICODE_STRING counted(std::u16string& s)
-{
-    UNICODE_STRING u;
-    u.Length = static_cast<USHORT>(s.size() * sizeof(char16_t));
-    u.MaximumLength = u.Length;
-    u.Buffer = reinterpret_cast<PWSTR>(s.data());
-    return u;
-}
 
 void copy_to(char16_t* out, size_t capacity, const std::string& text)
 {
@@ -182,25 +174,9 @@ DRIVER_OBJECT* root_driver()
     PnpState& s = pnp_state();
     if (s.root_driver != nullptr)
         return s.root_driver;
-    System* sys = System::current();
-    auto* body = ob::create_object_of<DriverBody>(driver_type());
-    DRIVER_OBJECT* driver = &body->object;
-    body->priv.service_name = g_service;
-    body->priv.object_name = g_object_name;
-    body->priv.module = nullptr;  // iosim's own code
-    driver->Type = IO_TYPE_DRIVER;
-    driver->Size = sizeof(DRIVER_OBJECT);
-    driver->Flags = DRVO_BUILTIN_DRIVER;
-    driver->DriverExtension = &body->extension;
-    driver->DriverName = counted(body->priv.object_name);
-    body->extension.DriverObject = driver;
-    body->extension.ServiceKeyName = counted(body->priv.service_name);
-    for (auto& slot : driver->MajorFunction)
-        slot = &IopInvalidDeviceRequest;
+    DRIVER_OBJECT* driver = create_builtin_driver(g_service, g_object_name);
     driver->MajorFunction[IRP_MJ_PNP] = &PnpRootDispatchPnp;
     driver->MajorFunction[IRP_MJ_POWER] = &PnpRootDispatchPower;
-    sys->ns().insert(body->priv.object_name, driver, true);
-    ob::dereference(driver);  // the namespace holds it
     s.root_driver = driver;
     return driver;
 }
