@@ -15,6 +15,7 @@
 
 #include "ke/bugcheck.h"
 #include "machine.h"
+#include "support/trace_support.h"
 #include "system.h"
 #include "windows.h"
 // after windows.h: it uses ULONG and CTL_CODE
@@ -87,42 +88,12 @@ protected:
     iosim::System& system() { return machine.system(); }
     DWORD AppTid() { return system().main_thread(app)->tid(); }
 
-    std::vector<std::string> Trace()
-    {
-        std::vector<std::string> lines;
-        for (const auto& event : system().trace().events())
-            lines.push_back(event.text);
-        return lines;
-    }
-    std::string TraceDump()
-    {
-        std::string out;
-        for (const auto& line : Trace())
-            out += "    " + line + "\n";
-        return out;
-    }
+    std::vector<std::string> Trace() { return iosim_test::trace_lines(system()); }
+    std::string TraceDump() { return iosim_test::trace_dump(system()); }
     // The first line containing `pattern`, or "".
-    std::string FirstLine(const std::string& pattern)
-    {
-        for (const auto& line : Trace())
-            if (line.find(pattern) != std::string::npos)
-                return line;
-        return "";
-    }
+    std::string FirstLine(const std::string& pattern) { return iosim_test::first_line(system(), pattern); }
     // True if lines containing each pattern appear in this order.
-    bool InOrder(const std::vector<std::string>& patterns)
-    {
-        auto lines = Trace();
-        size_t at = 0;
-        for (const auto& pattern : patterns) {
-            while (at < lines.size() && lines[at].find(pattern) == std::string::npos)
-                ++at;
-            if (at == lines.size())
-                return false;
-            ++at;
-        }
-        return true;
-    }
+    bool InOrder(const std::vector<std::string>& patterns) { return iosim_test::in_order(system(), patterns); }
     std::vector<std::string> FindingCodes()
     {
         std::vector<std::string> codes;

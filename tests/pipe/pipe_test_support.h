@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "machine.h"
+#include "support/trace_support.h"
 #include "system.h"
 #include "windows.h"
 
@@ -57,40 +58,12 @@ protected:
         return WriteFile(h, text.data(), static_cast<DWORD>(text.size()), &n, nullptr) && n == text.size();
     }
 
-    std::vector<std::string> Trace()
-    {
-        std::vector<std::string> lines;
-        for (const auto& event : machine.system().trace().events())
-            lines.push_back(event.text);
-        return lines;
-    }
-    std::string TraceDump()
-    {
-        std::string out;
-        for (const auto& line : Trace())
-            out += "    " + line + "\n";
-        return out;
-    }
-    std::string FirstLine(const std::string& pattern)
-    {
-        for (const auto& line : Trace())
-            if (line.find(pattern) != std::string::npos)
-                return line;
-        return "";
-    }
-    bool InOrder(const std::vector<std::string>& patterns)
-    {
-        auto lines = Trace();
-        size_t at = 0;
-        for (const auto& pattern : patterns) {
-            while (at < lines.size() && lines[at].find(pattern) == std::string::npos)
-                ++at;
-            if (at == lines.size())
-                return false;
-            ++at;
-        }
-        return true;
-    }
+    std::vector<std::string> Trace() { return iosim_test::trace_lines(machine.system()); }
+    std::string TraceDump() { return iosim_test::trace_dump(machine.system()); }
+    // The first line containing `pattern`, or "".
+    std::string FirstLine(const std::string& pattern) { return iosim_test::first_line(machine.system(), pattern); }
+    // True if lines containing each pattern appear in this order.
+    bool InOrder(const std::vector<std::string>& patterns) { return iosim_test::in_order(machine.system(), patterns); }
 
     iosim::Machine machine{iosim::Machine::Options{.trace = true,
                                                    .debug_output = [](std::string_view, std::string_view) {}}};
