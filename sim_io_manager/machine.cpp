@@ -36,6 +36,8 @@ using WideMain = int (*)(int, char16_t**, char16_t**);
 Machine::Machine(Options options) : options_(std::move(options))
 {
     system_ = std::make_unique<System>(System::Options{.trace = options_.trace, .cpus = options_.cpus, .seed = options_.seed});
+    if (options_.free_running)
+        system_->scheduler().set_free_running(true);
     io::initialize();
     if (!options_.module_path.empty())
         io::set_module_path(options_.module_path);

@@ -25,6 +25,9 @@ public:
     struct Options {
         bool trace = false;
         uint64_t seed = 0;      // the scheduler's choices among ready threads (0: first come, first served)
+        // The host's wake-up order picks among ready threads instead (docs/scheduler.md,
+        // "Free-running mode"): runs differ and cannot be replayed.
+        bool free_running = false;
         unsigned cpus = 2;      // simulated processors
         std::vector<std::string> module_path;  // empty: the default search path
         // Where apps' console output goes (default: standard output, unlabelled).

@@ -10,6 +10,7 @@ Machine::Options Console::machine_options(bool trace)
     Machine::Options options;
     options.trace = trace || options_.trace_file != nullptr || options_.collected != nullptr;
     options.seed = options_.seed;
+    options.free_running = options_.free_running;
     options.app_output = [this](uint32_t, const std::string&, std::string_view text) { app_text(text); };
     options.debug_output = [this](std::string_view module, std::string_view text) {
         if (options_.show_debug && !options_.quiet) {

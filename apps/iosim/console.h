@@ -24,6 +24,7 @@ struct ConsoleOptions {
     std::FILE* trace_file = nullptr;  // every trace line, numbered, also goes here
     std::vector<trace::Event>* collected = nullptr;  // events of all machines, renumbered in order
     uint64_t seed = 0;        // the scheduler's seed for every machine (--seed)
+    bool free_running = false;  // the host picks among ready threads instead (--free-running)
 };
 
 class Console {

@@ -64,6 +64,7 @@ int main(int argc, char** argv)
     std::string trace_path;
     std::string trace_format_name = "text";
     std::optional<uint64_t> seed;
+    bool free_running = false;
     bool quiet = false;
     bool verbose = false;
     app.add_option("--module-path", module_path, "Folder to search for .sys/.exe modules (repeatable; default: "
@@ -74,8 +75,13 @@ int main(int argc, char** argv)
         ->check([](const std::string& name) {
             return iosim::trace::parse_format(name) ? std::string() : "expected text, json or mermaid, got " + name;
         });
-    app.add_option("--seed", seed, "Seed of the scheduler's choices among ready threads (default 0: first come, first "
-                                   "served); the same command and seed give the same run, byte for byte");
+    auto* seed_option =
+        app.add_option("--seed", seed, "Seed of the scheduler's choices among ready threads (default 0: first come, "
+                                       "first served); the same command and seed give the same run, byte for byte");
+    app.add_flag("--free-running", free_running,
+                 "The host's thread wake-ups, not a seed, choose among ready threads (stress runs; still one thread at "
+                 "a time, simulated time); runs differ and cannot be replayed")
+        ->excludes(seed_option);
     app.add_flag("-q,--quiet", quiet, "Show only what apps print (findings and bug checks go to stderr)");
     app.add_flag("-v,--verbose", verbose, "Prefix each event with its sequence number, process:thread and IRQL");
 
@@ -143,6 +149,7 @@ int main(int argc, char** argv)
             shell_options.session.quiet = quiet;
             shell_options.session.verbose = verbose;
             shell_options.session.seed = seed;
+            shell_options.session.free_running = free_running;
             return run_shell(shell_options);
         }
         if (run->parsed()) {
@@ -150,18 +157,22 @@ int main(int argc, char** argv)
             run_options.verbose = verbose;
             run_options.show_trace = run_trace;
             run_options.seed = seed;
+            run_options.free_running = free_running;
             run_options.trace_path = trace_path;
             run_options.trace_format = trace_format;
             return run_scripts(run_options);
         }
         bool export_trace = !trace_path.empty() && trace_format != iosim::trace::Format::Text;
         trace_file = export_trace ? std::string() : trace_path;
-        if (verbose && seed)
+        if (verbose && free_running)
+            std::printf("free-running (the host decides which ready thread runs next; the run cannot be replayed)\n");
+        else if (verbose && seed)
             std::printf("seed %llu (the same command and seed give the same run)\n",
                         static_cast<unsigned long long>(*seed));
         ConsoleOptions console;
         console.quiet = quiet;
         console.seed = seed.value_or(0);
+        console.free_running = free_running;
         std::FILE* trace_out = nullptr;
         if (!trace_file.empty()) {
             trace_out = std::fopen(trace_file.c_str(), "w");
@@ -179,7 +190,9 @@ int main(int argc, char** argv)
             code = run_exec(exec_options, console, exec_trace);
         else
             code = run_tour(console);
-        if (code != kOk && code != kBadUsage)
+        if (code != kOk && code != kBadUsage && free_running)
+            std::fprintf(stderr, "iosim: this run was free-running (--free-running): it cannot be replayed\n");
+        else if (code != kOk && code != kBadUsage)
             std::fprintf(stderr, "iosim: seed %llu: --seed %llu replays this run\n",
                          static_cast<unsigned long long>(console.seed), static_cast<unsigned long long>(console.seed));
         if (trace_out != nullptr)

@@ -28,6 +28,7 @@ int run_scripts(const RunOptions& options)
         session_options.quiet = options.quiet;
         session_options.verbose = options.verbose;
         session_options.seed = options.seed;
+        session_options.free_running = options.free_running;
         if (!options.quiet && options.scripts.size() > 1)
             std::printf("=== %s\n", script.c_str());
         lang::Outcome outcome;
@@ -46,6 +47,10 @@ int run_scripts(const RunOptions& options)
         if (outcome == lang::Outcome::Ok) {
             if (!options.quiet)
                 std::printf("iosim run: %s: ok\n", script.c_str());
+        } else if (options.free_running) {
+            // The host decided the interleaving: nothing replays it.
+            std::fprintf(stderr, "iosim run: %s: %s (exit code %d; free-running: this run cannot be replayed)\n",
+                         script.c_str(), lang::outcome_name(outcome), static_cast<int>(outcome));
         } else {
             // The seed decides the interleaving of threads: with it the failure replays.
             std::fprintf(stderr, "iosim run: %s: %s (exit code %d; seed %llu: --seed %llu replays this run)\n",

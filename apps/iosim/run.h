@@ -20,6 +20,7 @@ struct RunOptions {
     bool verbose = false;
     bool show_trace = true;               // false: --no-trace
     std::optional<uint64_t> seed;
+    bool free_running = false;            // --free-running: runs cannot be replayed
     std::string trace_path;               // "" none: every script's events, in order, written at the end
     trace::Format trace_format = trace::Format::Text;
 };

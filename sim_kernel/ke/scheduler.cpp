@@ -4,7 +4,8 @@
 // Locking: one mutex (lock_) guards all scheduler state; it is never held while driver
 // code runs (DPC routines, thread bodies). A context waits for the baton on its own
 // condition variable under lock_, so handing over is "set next->go_, notify, wait for
-// own go_" in one critical section.
+// own go_" in one critical section. Every such sleep is Scheduler::park, which is also
+// where a parked context answers a host race (free-running mode).
 #include "ke/scheduler.h"
 
 #include <boost/asio/io_context.hpp>
@@ -46,6 +47,9 @@ Scheduler::Scheduler(Options options) : options_(std::move(options)), random_(op
 {
     if (options_.cpus == 0)
         options_.cpus = 1;
+    if (options_.free_running)
+        random_.seed(std::random_device{}());
+    preempting_.store(options_.seed != 0 || options_.free_running, std::memory_order_relaxed);
     for (unsigned i = 0; i < options_.cpus; ++i)
         dpc_queues_.push_back(std::make_unique<boost::asio::io_context>());
 }
@@ -70,6 +74,31 @@ Scheduler::~Scheduler()
 }
 
 Context* Scheduler::current() { return t_context; }
+
+void Scheduler::reseed(uint64_t seed)
+{
+    std::lock_guard lock(lock_);
+    options_.seed = seed;
+    random_.seed(seed);
+    preempting_.store(seed != 0 || options_.free_running, std::memory_order_relaxed);
+}
+
+void Scheduler::set_free_running(bool on)
+{
+    std::lock_guard lock(lock_);
+    options_.free_running = on;
+    if (on)
+        random_.seed(std::random_device{}());
+    else
+        random_.seed(options_.seed);
+    preempting_.store(options_.seed != 0 || on, std::memory_order_relaxed);
+}
+
+bool Scheduler::free_running() const
+{
+    std::lock_guard lock(lock_);
+    return options_.free_running;
+}
 
 void Scheduler::trace(const std::string& text)
 {
@@ -99,7 +128,7 @@ Context* Scheduler::adopt(std::string name)
     }
     context->state_ = Context::State::Ready;
     ready_.push_back(context);
-    context->cv_.wait(lock, [&] { return context->go_ || context->abort_; });
+    park(context, lock, true);
     if (context->abort_ && !context->go_)
         throw ContextAbort{};
     return context;
@@ -121,7 +150,7 @@ void* Scheduler::host_main(void* arg)
         // its process's pages are visible again (spawn waits for this before returning).
         context->parked_ = true;
         self->parked_cv_.notify_all();
-        context->cv_.wait(lock, [&] { return context->go_; });
+        self->park(context, lock, false);
         run = !context->abort_;  // terminated before it ever ran
     }
     if (run) {
@@ -258,10 +287,7 @@ void Scheduler::terminate(Context* context)
             context->cv_.notify_one();
             if (self != nullptr) {
                 self->go_ = false;
-                int marker = 0;
-                self->park_sp_.store(reinterpret_cast<uintptr_t>(&marker), std::memory_order_release);
-                self->cv_.wait(lock, [&] { return self->go_; });
-                self->park_sp_.store(0, std::memory_order_release);
+                park(self, lock, false);
             } else {
                 while (context->state_ != Context::State::Done) {
                     lock.unlock();
@@ -369,7 +395,8 @@ int priority_of(const Context* context)
 }  // namespace
 
 // NT counterpart: KiSelectReadyThread (the highest non-empty ready queue; FIFO within it).
-Context* Scheduler::pick_ready()
+// lock_ held; a host race (free-running mode) releases it while the racers wake.
+Context* Scheduler::pick_ready(std::unique_lock<std::mutex>& lock)
 {
     if (ready_.empty())
         return nullptr;
@@ -382,11 +409,78 @@ Context* Scheduler::pick_ready()
     for (size_t i = 0; i < ready_.size(); ++i)
         if (priority_of(ready_[i]) == best)
             candidates.push_back(i);
-    size_t pick = options_.seed == 0 ? 0 : static_cast<size_t>(random_() % candidates.size());
-    size_t index = candidates[pick];
-    Context* next = ready_[index];
-    ready_.erase(ready_.begin() + static_cast<std::ptrdiff_t>(index));
+    Context* next;
+    if (options_.free_running && candidates.size() >= 2) {
+        std::vector<Context*> equals;
+        for (size_t i : candidates)
+            equals.push_back(ready_[i]);
+        next = host_race(equals, lock);
+    } else {
+        bool seeded = options_.seed != 0 || options_.free_running;
+        size_t pick = seeded ? static_cast<size_t>(random_() % candidates.size()) : 0;
+        next = ready_[candidates[pick]];
+    }
+    // Nothing but the racers' flags changes during a race (only the baton holder changes
+    // the ready list), so the winner is still there.
+    ready_.erase(std::find(ready_.begin(), ready_.end(), next));
     return next;
+}
+
+// Free-running mode: which of `candidates` (equal ready contexts, lock_ held) runs next.
+// Those whose host threads sleep in park() race: each is marked with a new race id and
+// woken, and the first to get lock_ back claims the race; the order they are woken in is
+// shuffled, the order they get the lock is the host's. A candidate that cannot race (the
+// baton holder itself, a context on a user stack whose host thread has not started) gets
+// its fair share from the generator; with fewer than two racers the generator chooses.
+Context* Scheduler::host_race(const std::vector<Context*>& candidates, std::unique_lock<std::mutex>& lock)
+{
+    std::vector<Context*> racers;
+    std::vector<Context*> others;
+    for (Context* context : candidates)
+        (context->started_ && context->baton_wait_ ? racers : others).push_back(context);
+    if (racers.size() < 2)
+        return candidates[static_cast<size_t>(random_() % candidates.size())];
+    if (!others.empty()) {
+        size_t pick = static_cast<size_t>(random_() % candidates.size());
+        if (pick < others.size())
+            return others[pick];
+    }
+    std::shuffle(racers.begin(), racers.end(), random_);
+    ++race_id_;
+    race_winner_ = nullptr;
+    for (Context* racer : racers) {
+        racer->race_mark_ = race_id_;
+        racer->cv_.notify_one();
+    }
+    race_cv_.wait(lock, [&] { return race_winner_ != nullptr; });
+    trace(fmt::format("host race among {} ready threads: {} got there first", racers.size(), label(race_winner_)));
+    return race_winner_;
+}
+
+// lock_ held. The calling context's host thread sleeps until it is handed the baton (go_),
+// or, with wake_on_abort, told to unwind (abort_). Its stack may be hidden from here on
+// except the pages around park_sp_ (reap_exited_hosts keeps them mapped), so a wake-up for
+// a host race does nothing but the flag dance: claim the race if nobody has, tell the baton
+// holder, sleep again.
+void Scheduler::park(Context* self, std::unique_lock<std::mutex>& lock, bool wake_on_abort)
+{
+    int marker = 0;
+    self->park_sp_.store(reinterpret_cast<uintptr_t>(&marker), std::memory_order_release);
+    self->baton_wait_ = true;
+    for (;;) {
+        self->cv_.wait(lock, [&] {
+            return self->go_ || (wake_on_abort && self->abort_) ||
+                   (self->race_mark_ != 0 && self->race_mark_ == race_id_ && race_winner_ == nullptr);
+        });
+        if (self->go_ || (wake_on_abort && self->abort_))
+            break;
+        self->race_mark_ = 0;
+        race_winner_ = self;
+        race_cv_.notify_one();
+    }
+    self->race_mark_ = 0;
+    self->baton_wait_ = false;
+    self->park_sp_.store(0, std::memory_order_release);
 }
 
 void Scheduler::deliver_crash(Context* self)
@@ -425,10 +519,7 @@ void Scheduler::hand_baton(Context* next, std::unique_lock<std::mutex>& lock, bo
     if (!wait_for_return || self == nullptr)
         return;
     self->go_ = false;
-    int marker = 0;
-    self->park_sp_.store(reinterpret_cast<uintptr_t>(&marker), std::memory_order_release);
-    self->cv_.wait(lock, [&] { return self->go_ || self->abort_; });
-    self->park_sp_.store(0, std::memory_order_release);
+    park(self, lock, true);
     if (self->abort_)
         throw_abort(self);
     deliver_crash(self);
@@ -467,7 +558,7 @@ void Scheduler::yield(const char* why)
         return;
     self->state_ = Context::State::Ready;
     ready_.push_back(self);
-    Context* next = pick_ready();
+    Context* next = pick_ready(lock);
     if (next == self) {
         self->state_ = Context::State::Running;
         return;
@@ -475,9 +566,9 @@ void Scheduler::yield(const char* why)
     hand_baton(next, lock, true);
 }
 
-void Scheduler::preemption_point(const char* where, KIRQL irql)
+void Scheduler::preemption_point_slow(const char* where)
 {
-    if (options_.seed == 0 || irql != PASSIVE_LEVEL || t_context == nullptr)
+    if (t_context == nullptr)
         return;
     {
         std::lock_guard lock(lock_);
@@ -745,7 +836,7 @@ void Scheduler::schedule_away(std::unique_lock<std::mutex>& lock, bool exiting)
                 return;
             throw ContextAbort{};
         }
-        Context* next = pick_ready();
+        Context* next = pick_ready(lock);
         if (next != nullptr) {
             if (next == self) {
                 self->state_ = Context::State::Running;

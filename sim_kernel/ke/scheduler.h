@@ -9,6 +9,11 @@
 // first come, first served), so the same scenario and seed give the same interleaving,
 // and different seeds give different ones.
 //
+// Free-running mode (Options::free_running, docs/scheduler.md): the host decides instead.
+// When several equal ready Contexts are parked, the baton holder wakes them all (a "host
+// race"); the first whose host thread gets the lock is the one handed the baton. Still one
+// at a time, still simulated time; the runs cannot be replayed.
+//
 // Time is simulated: it moves only when every Context is waiting, jumping to the next
 // timer or wait deadline. Timers (KTIMER) expire then, set their DISPATCHER_HEADER and
 // queue their DPC; DPCs wait in per-CPU queues (Boost.Asio io_contexts, polled by the
@@ -114,6 +119,9 @@ private:
     // baton, after its process's pages are made visible: a host thread that parked on a
     // stack the next switch hides could fault while still entering its wait.
     bool started_ = false;
+    // Its host thread sleeps in Scheduler::park (under lock_): it can be entered in a host race.
+    bool baton_wait_ = false;
+    uint64_t race_mark_ = 0;  // the host race it was entered in (0: none)
     void* stack_ = nullptr;
     size_t stack_size_ = 0;
     std::deque<std::function<void()>> kernel_apcs_;  // run at its next wait (ke/apc.h)
@@ -134,6 +142,10 @@ public:
     struct Options {
         unsigned cpus = 2;
         uint64_t seed = 0;
+        // The host's wake-up order, not the seed, picks among equal ready threads, and the
+        // preemption points are active (the generator, for what cannot race, is seeded from
+        // std::random_device). Runs differ and cannot be replayed.
+        bool free_running = false;
         // System time (100 ns since 1601) at boot: absolute timeouts are system times.
         int64_t boot_time = 0;
         // One line per scheduling event (context switch, timer, DPC), for the trace.
@@ -178,21 +190,27 @@ public:
     uint64_t seed() const { return options_.seed; }
     // A new seed from now on (a script's `seed` command): the choices that follow are the
     // ones this seed gives, so the same script replays the same run.
-    void reseed(uint64_t seed)
-    {
-        options_.seed = seed;
-        random_.seed(seed);
-    }
+    void reseed(uint64_t seed);
+    // Free-running mode on or off from now on (Options::free_running). Off: the generator
+    // is seeded again with seed().
+    void set_free_running(bool on);
+    bool free_running() const;
     unsigned cpus() const { return options_.cpus; }
     unsigned current_cpu() const { return cpu_; }
 
     // A preemption point: another ready context may run first (seeded choice).
     void yield(const char* why);
     // A seeded preemption point on the I/O path (IoCallDriver, IoCompleteRequest): with a
-    // non-zero seed, another ready thread may run here, as another CPU would; with seed 0
-    // nothing happens. Only at PASSIVE_LEVEL (the caller passes the IRQL): a thread holding
-    // a spin lock or at APC_LEVEL keeps the processor.
-    void preemption_point(const char* where, KIRQL irql);
+    // non-zero seed or free-running, another ready thread may run here, as another CPU
+    // would; with seed 0 nothing happens. Only at PASSIVE_LEVEL (the caller passes the
+    // IRQL): a thread holding a spin lock or at APC_LEVEL keeps the processor. Inline: it
+    // sits on every IRP's path and usually does nothing.
+    void preemption_point(const char* where, KIRQL irql)
+    {
+        if (irql != PASSIVE_LEVEL || !preempting_.load(std::memory_order_relaxed))
+            return;
+        preemption_point_slow(where);
+    }
     // Waits until one (or all) of the objects is signalled, or the timeout passes. Timeout
     // in 100 ns units as Windows gives it: negative relative, positive absolute (simulated
     // system time since boot), nullptr forever. Returns STATUS_WAIT_0 + index (wait any),
@@ -258,7 +276,8 @@ public:
 
     // Priorities (KPRIORITY, 0-31): a context's is its simulated thread's (Thread::priority),
     // or kDefaultPriority without one. The next context to run is always one of the
-    // highest-priority ready ones; the seed picks among equals (seed 0: the first ready).
+    // highest-priority ready ones; the seed picks among equals (seed 0: the first ready), or
+    // in free-running mode a host race does.
     // There is no preemption: a higher-priority thread made ready runs at the next
     // scheduling point (a wait, a yield, the end of a thread).
     static constexpr int kDefaultPriority = 8;
@@ -269,7 +288,10 @@ public:
     bool crashed() const { return crash_ != nullptr; }
 
 private:
-    Context* pick_ready();
+    Context* pick_ready(std::unique_lock<std::mutex>& lock);
+    Context* host_race(const std::vector<Context*>& candidates, std::unique_lock<std::mutex>& lock);
+    void park(Context* self, std::unique_lock<std::mutex>& lock, bool wake_on_abort);
+    void preemption_point_slow(const char* where);
     void hand_baton(Context* next, std::unique_lock<std::mutex>& lock, bool wait_for_return);
     void schedule_away(std::unique_lock<std::mutex>& lock, bool exiting);
     bool expire_due(std::unique_lock<std::mutex>& lock);
@@ -289,6 +311,13 @@ private:
     std::vector<Context*> ready_;   // FIFO; the seeded generator may pick any
     Context* running_ = nullptr;
     std::mt19937_64 random_;
+    // seed != 0 or free-running: the preemption points act (read without lock_).
+    std::atomic<bool> preempting_{false};
+    // Free-running mode: the current host race (a parked context marked with race_id_ may
+    // claim it) and its winner; the baton holder waits on race_cv_ for one.
+    uint64_t race_id_ = 0;
+    Context* race_winner_ = nullptr;
+    std::condition_variable race_cv_;
     // Ended contexts on user stacks whose host threads are not joined yet, and every
     // context on a user stack (for their parked stack pointers).
     std::mutex exited_lock_;

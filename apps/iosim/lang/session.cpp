@@ -25,6 +25,7 @@ Machine::Options Session::Impl::machine_options(Impl* self)
     m.trace = true;  // always recorded: breakpoints, 'expect trace' and failure reports need it
     m.module_path = self->options.module_path;
     m.seed = self->options.seed.value_or(0);
+    m.free_running = self->options.free_running;
     m.app_output = [self](uint32_t, const std::string&, std::string_view text) { self->app_text(text); };
     m.debug_output = [self](std::string_view module, std::string_view text) {
         self->flush_app();
@@ -269,6 +270,12 @@ Outcome Session::Impl::dispatch(const Command& command)
     case Verb::Attach: case Verb::Detach: return do_filter(command);
     case Verb::Advance: return do_advance(command);
     case Verb::Seed:
+        if (options.free_running) {
+            // --free-running asked for the host's choices: a seed cannot make this run replay.
+            if (options.verbose)
+                line("seed", fmt::format("{} ignored: this run is free-running (--free-running)", command.number));
+            return Outcome::Ok;
+        }
         seed = command.number;
         machine.system().scheduler().reseed(command.number);
         if (options.verbose)
@@ -457,7 +464,10 @@ Session::Options checked(Session::Options options)
 
 Session::Session(Options options) : impl_(std::make_unique<Impl>(checked(std::move(options))))
 {
-    if (impl_->options.verbose && impl_->seed)
+    if (impl_->options.verbose && impl_->options.free_running)
+        impl_->line("seed", "none: free-running (the host decides which ready thread runs next; the run cannot be "
+                            "replayed)");
+    else if (impl_->options.verbose && impl_->seed)
         impl_->line("seed", fmt::format("{} (iosim is deterministic: the same script gives the same run)",
                                         *impl_->seed));
 }

@@ -38,6 +38,8 @@ public:
         std::function<void(std::string_view)> err;  // diagnostics (default: standard error)
         std::vector<std::string> module_path;       // empty: the default search path
         std::optional<uint64_t> seed;               // from the command line (a script's 'seed' overrides)
+        // --free-running: the host picks among ready threads; a script's 'seed' is then ignored.
+        bool free_running = false;
         // Called for every trace event after the session has shown it (the shell's
         // single-stepping stops here, while the event's IRP is still in flight).
         std::function<void(const trace::Event&)> on_event;
