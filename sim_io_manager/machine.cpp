@@ -103,6 +103,7 @@ void Machine::end_process(Process* process, uint32_t exit_code)
     // process go with it (mdl_irp.cpp).
     io::check_locked_pages_at_exit(process);
     process->set_exited(exit_code);
+    win32::signal_process_exit(process);  // waits on its process handles end (OpenProcess)
     system_->trace().record(trace::Kind::Process, 0,
                             fmt::format("process {} ({}) exited with code {}", process->pid(), process->image_name(),
                                         exit_code));

@@ -23,21 +23,33 @@
 // file position do that themselves).
 // NtSetInformationFile is always buffered too (input only).
 // NtFsControlFile takes the device-control path with IRP_MJ_FILE_SYSTEM_CONTROL.
+// A synchronous file object (FO_SYNCHRONOUS_IO: opened without FILE_FLAG_OVERLAPPED)
+// serialises its requests: every service here takes the file object's lock (Busy, Waiters,
+// Lock) before it reads the file position or builds the IRP, and holds it until the request
+// is done, so a second thread's request on the same file object waits - a real scheduler
+// wait, so a cycle is a deadlock report naming the lock - until the first one has finished.
+// An overlapped file object has no such lock. A waiter on an FO_ALERTABLE_IO file object
+// (FILE_SYNCHRONOUS_IO_ALERT) is ended by a user APC: the service returns STATUS_USER_APC.
 // NT counterparts: NtReadFile, NtWriteFile, NtDeviceIoControlFile, NtFsControlFile,
-// NtQueryInformationFile, NtSetInformationFile.
+// NtQueryInformationFile, NtSetInformationFile, IopAcquireFileObjectLock,
+// IopReleaseFileObjectLock.
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <map>
+#include <mutex>
 
 #include "device.h"
 #include "file.h"
 #include "ke/event.h"
 #include "io_api.h"
+#include "ke/scheduler.h"
 #include "ke/seh.h"
 #include "mdl.h"
 #include "ob/kernel_handle.h"
+#include "ps/process.h"
 #include "request.h"
 #include "system.h"
 
@@ -175,6 +187,97 @@ void trace_bad_buffer(const char* service, const char* which, const void* buffer
                                         static_cast<ULONG>(status)));
 }
 
+// ---- the file object lock of a synchronous file object ----
+
+std::mutex g_lock_holders_lock;
+std::map<const FILE_OBJECT*, uint32_t> g_lock_holders;  // the holder's thread id, for waits and reports
+
+uint32_t lock_holder(const FILE_OBJECT* file)
+{
+    std::lock_guard guard(g_lock_holders_lock);
+    auto it = g_lock_holders.find(file);
+    return it == g_lock_holders.end() ? 0 : it->second;
+}
+
+// Held by a service for the whole request on an FO_SYNCHRONOUS_IO file object; nothing
+// for an overlapped one. Declared after the FileRef, so it is released first.
+class FileObjectLock {
+public:
+    FileObjectLock() = default;
+    FileObjectLock(const FileObjectLock&) = delete;
+    FileObjectLock& operator=(const FileObjectLock&) = delete;
+    ~FileObjectLock() { release(); }
+
+    // NT counterpart: IopAcquireFileObjectLock. STATUS_SUCCESS once held (or for an
+    // overlapped file object); STATUS_USER_APC when an alertable wait (FO_ALERTABLE_IO,
+    // user mode) was ended by a user APC. Throws ContextAbort when the thread is terminated.
+    NTSTATUS acquire(FILE_OBJECT* file, KPROCESSOR_MODE mode, const char* service)
+    {
+        if ((file->Flags & FO_SYNCHRONOUS_IO) == 0)
+            return STATUS_SUCCESS;
+        System* sys = System::current();
+        InterlockedIncrement(reinterpret_cast<volatile LONG*>(&file->Waiters));
+        const bool alertable = (file->Flags & FO_ALERTABLE_IO) != 0 && mode == UserMode;
+        try {
+            while (file->Busy != 0) {
+                uint32_t holder = lock_holder(file);
+                std::string why = fmt::format("{} waits for the file object lock of {} (FILE_OBJECT 0x{:X} is "
+                                              "synchronous: its requests are serialised; held by thread {})",
+                                              service, device_name(file->DeviceObject),
+                                              reinterpret_cast<uintptr_t>(file), holder);
+                if (sys->trace().enabled())
+                    sys->trace().record(trace::Kind::Scheduler, 0, why);
+                DISPATCHER_HEADER* header = &file->Lock.Header;
+                NTSTATUS status = sys->scheduler().wait(&header, 1, false, nullptr, why, alertable);
+                if (status == STATUS_USER_APC || status == STATUS_ALERTED) {
+                    InterlockedDecrement(reinterpret_cast<volatile LONG*>(&file->Waiters));
+                    pass_on(file);
+                    return status;
+                }
+            }
+        } catch (...) {
+            // Terminated while waiting: a wake-up it may have consumed goes to the next waiter.
+            InterlockedDecrement(reinterpret_cast<volatile LONG*>(&file->Waiters));
+            pass_on(file);
+            throw;
+        }
+        InterlockedDecrement(reinterpret_cast<volatile LONG*>(&file->Waiters));
+        file->Busy = TRUE;
+        file_ = file;
+        ob::reference(file);  // the lock holds the file object until it is released
+        Thread* thread = current_thread();
+        std::lock_guard guard(g_lock_holders_lock);
+        g_lock_holders[file] = thread != nullptr ? thread->tid() : 0;
+        return STATUS_SUCCESS;
+    }
+
+    // NT counterpart: IopReleaseFileObjectLock.
+    void release()
+    {
+        FILE_OBJECT* file = file_;
+        if (file == nullptr)
+            return;
+        file_ = nullptr;
+        {
+            std::lock_guard guard(g_lock_holders_lock);
+            g_lock_holders.erase(file);
+        }
+        file->Busy = FALSE;
+        pass_on(file);
+        ob::dereference(file);
+    }
+
+private:
+    // A free lock with waiters: wake one (Lock is a synchronization event).
+    static void pass_on(FILE_OBJECT* file)
+    {
+        if (file->Busy == 0 && file->Waiters != 0)
+            KeSetEvent(&file->Lock, IO_NO_INCREMENT, FALSE);
+    }
+
+    FILE_OBJECT* file_ = nullptr;
+};
+
 NTSTATUS read_write(bool write, HANDLE handle, void* buffer, ULONG length, const LARGE_INTEGER* byte_offset,
                     KPROCESSOR_MODE mode, IO_STATUS_BLOCK* iosb, const CompletionNotice& notice)
 {
@@ -190,6 +293,11 @@ NTSTATUS read_write(bool write, HANDLE handle, void* buffer, ULONG length, const
     FILE_OBJECT* file = ref.file;
     if (mode == UserMode && (granted & (write ? (FILE_WRITE_DATA | FILE_APPEND_DATA) : FILE_READ_DATA)) == 0)
         return STATUS_ACCESS_DENIED;
+    const char* service = write ? "WriteFile" : "ReadFile";
+    FileObjectLock lock;  // a synchronous file object: held until the request is done
+    status = lock.acquire(file, mode, write ? "NtWriteFile" : "NtReadFile");
+    if (status != STATUS_SUCCESS)
+        return status;
     LARGE_INTEGER offset{};
     if (byte_offset != nullptr)
         offset = *byte_offset;
@@ -198,7 +306,6 @@ NTSTATUS read_write(bool write, HANDLE handle, void* buffer, ULONG length, const
     else if ((file->Flags & (FO_NAMED_PIPE | FO_MAILSLOT)) == 0)
         return STATUS_INVALID_PARAMETER;  // an asynchronous file object needs an explicit offset (not a pipe: no position)
 
-    const char* service = write ? "WriteFile" : "ReadFile";
     if (mode == UserMode) {
         // NtReadFile: ProbeForWrite; NtWriteFile: ProbeForRead - for every kind of device.
         status = probe_user_buffer(buffer, length, !write);
@@ -300,6 +407,10 @@ NTSTATUS control_request(UCHAR major, HANDLE handle, ULONG io_control_code, void
                                             (access & FILE_READ_ACCESS) && !(granted & FILE_READ_DATA) ? "read" : "write"));
         return STATUS_ACCESS_DENIED;
     }
+    FileObjectLock lock;  // a synchronous file object: held until the request is done
+    status = lock.acquire(file, mode, service_name(major));
+    if (status != STATUS_SUCCESS)
+        return status;
 
     // The caller's buffers, checked and captured before any IRP exists (the header's rules).
     const ULONG method = METHOD_FROM_CTL_CODE(io_control_code);
@@ -405,6 +516,10 @@ NTSTATUS query_information_file(HANDLE handle, void* information, ULONG length, 
     if (!NT_SUCCESS(status))
         return status;
     FILE_OBJECT* file = ref.file;
+    FileObjectLock lock;  // a synchronous file object: held until the request is done
+    status = lock.acquire(file, mode, "NtQueryInformationFile");
+    if (status != STATUS_SUCCESS)
+        return status;
     if (mode == UserMode) {
         status = probe_user_buffer(information, length, true);  // NtQueryInformationFile: ProbeForWrite
         if (!NT_SUCCESS(status)) {
@@ -438,6 +553,10 @@ NTSTATUS set_information_file(HANDLE handle, const void* information, ULONG leng
     if (!NT_SUCCESS(status))
         return status;
     FILE_OBJECT* file = ref.file;
+    FileObjectLock lock;  // a synchronous file object: held until the request is done
+    status = lock.acquire(file, mode, "NtSetInformationFile");
+    if (status != STATUS_SUCCESS)
+        return status;
     // NtSetInformationFile: ProbeForRead, then the input captured in a SystemBuffer.
     void* system_buffer = buffer_with_input(length, information, length, mode, &status);
     if (!NT_SUCCESS(status)) {

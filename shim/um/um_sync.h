@@ -29,6 +29,14 @@
 #define SEMAPHORE_ALL_ACCESS 0x1F0003
 #endif
 
+#ifndef PROCESS_TERMINATE
+#define PROCESS_TERMINATE 0x0001
+#define PROCESS_DUP_HANDLE 0x0040
+#define PROCESS_QUERY_INFORMATION 0x0400
+#define PROCESS_QUERY_LIMITED_INFORMATION 0x1000
+#define PROCESS_ALL_ACCESS 0x001FFFFF
+#endif
+
 /* CreateEventEx flags */
 #define CREATE_EVENT_MANUAL_RESET 0x00000001
 #define CREATE_EVENT_INITIAL_SET 0x00000002
@@ -57,6 +65,8 @@ HANDLE WINAPI CreateSemaphoreA(LPSECURITY_ATTRIBUTES lpSemaphoreAttributes, LONG
 HANDLE WINAPI CreateSemaphoreW(LPSECURITY_ATTRIBUTES lpSemaphoreAttributes, LONG lInitialCount, LONG lMaximumCount,
                                LPCWSTR lpName);
 BOOL WINAPI ReleaseSemaphore(HANDLE hSemaphore, LONG lReleaseCount, LPLONG lpPreviousCount);
+HANDLE WINAPI OpenSemaphoreA(DWORD dwDesiredAccess, BOOL bInheritHandle, LPCSTR lpName);
+HANDLE WINAPI OpenSemaphoreW(DWORD dwDesiredAccess, BOOL bInheritHandle, LPCWSTR lpName);
 
 /* ---- waits ---- */
 DWORD WINAPI WaitForSingleObject(HANDLE hHandle, DWORD dwMilliseconds);
@@ -88,6 +98,8 @@ HANDLE WINAPI GetCurrentProcess(void);
 HANDLE WINAPI GetCurrentThread(void);
 DWORD WINAPI QueueUserAPC(PAPCFUNC pfnAPC, HANDLE hThread, ULONG_PTR dwData);
 DECLSPEC_NORETURN void WINAPI ExitProcess(UINT uExitCode);
+HANDLE WINAPI OpenProcess(DWORD dwDesiredAccess, BOOL bInheritHandle, DWORD dwProcessId);
+BOOL WINAPI GetExitCodeProcess(HANDLE hProcess, LPDWORD lpExitCode);
 
 /* ---- I/O completion ports ---- */
 HANDLE WINAPI CreateIoCompletionPort(HANDLE FileHandle, HANDLE ExistingCompletionPort, ULONG_PTR CompletionKey,
@@ -116,11 +128,13 @@ IOSIM_END_DECLS
 #define OpenEvent OpenEventW
 #define CreateMutex CreateMutexW
 #define CreateSemaphore CreateSemaphoreW
+#define OpenSemaphore OpenSemaphoreW
 #else
 #define CreateEvent CreateEventA
 #define OpenEvent OpenEventA
 #define CreateMutex CreateMutexA
 #define CreateSemaphore CreateSemaphoreA
+#define OpenSemaphore OpenSemaphoreA
 #endif
 
 #endif /* IOSIM_UM_SYNC_H */

@@ -1,10 +1,13 @@
 // wait.cpp - kernel32's waits: WaitForSingleObject(Ex), WaitForMultipleObjects(Ex),
 // Sleep, SleepEx.
 //
-// A handle names an Event (its body starts with a KEVENT), a thread (signalled when it
-// ends) or a file (its FILE_OBJECT's event, set when a request on it completes); the wait is the scheduler's (ke/scheduler.h), so other simulated threads, DPCs
-// and timers run meanwhile, and simulated time jumps to the next deadline when everyone
-// waits. INFINITE waits forever; a wait nothing can satisfy is reported as a deadlock.
+// A handle names an Event (its body starts with a KEVENT), a semaphore (a KSEMAPHORE), a
+// thread (signalled when it ends), a process (signalled when it has exited; the handle
+// needs SYNCHRONIZE, else ERROR_ACCESS_DENIED) or a file (its FILE_OBJECT's event, set
+// when a request on it completes); the wait is the scheduler's (ke/scheduler.h), so other
+// simulated threads, DPCs and timers run meanwhile, and simulated time jumps to the next
+// deadline when everyone waits. INFINITE waits forever; a wait nothing can satisfy is
+// reported as a deadlock.
 // Results as Windows gives them: WAIT_OBJECT_0 + index, WAIT_TIMEOUT, or WAIT_FAILED with
 // ERROR_INVALID_HANDLE (a bad handle) or ERROR_INVALID_PARAMETER (0 or more than
 // MAXIMUM_WAIT_OBJECTS handles). Sleep(0) gives other ready threads a turn.
@@ -32,7 +35,7 @@ namespace {
 constexpr DWORD kInfinite = 0xFFFFFFFF;
 
 // The dispatcher header behind a handle, with a reference held in `object`.
-DISPATCHER_HEADER* waitable(HANDLE handle, void** object)
+DISPATCHER_HEADER* waitable(HANDLE handle, void** object, bool* access_denied)
 {
     Process* process = current_process();
     if (process == nullptr)
@@ -44,6 +47,21 @@ DISPATCHER_HEADER* waitable(HANDLE handle, void** object)
         return &static_cast<Thread*>(*object)->done_object;
     if (NT_SUCCESS(process->handles().reference(handle, &io::file_type(), object, &granted)))
         return &static_cast<FILE_OBJECT*>(*object)->Event.Header;
+    // A semaphore's body is its KSEMAPHORE (semaphore.cpp): a satisfied wait takes one unit.
+    auto* semaphore_type = reinterpret_cast<ob::ObjectType*>(*ExSemaphoreObjectType);
+    if (NT_SUCCESS(process->handles().reference(handle, semaphore_type, object, &granted)))
+        return &static_cast<KSEMAPHORE*>(*object)->Header;
+    // A process (OpenProcess): signalled once it has exited; the handle needs SYNCHRONIZE.
+    if (NT_SUCCESS(process->handles().reference(handle, &process_type(), object, &granted))) {
+        DISPATCHER_HEADER* exited = (granted & SYNCHRONIZE) != 0 ? process_exit_object(static_cast<Process*>(*object))
+                                                                 : nullptr;
+        if (exited == nullptr) {
+            *access_denied = true;
+            ob::dereference(*object);
+            *object = nullptr;
+        }
+        return exited;
+    }
     return nullptr;
 }
 
@@ -68,9 +86,10 @@ DWORD wait_handles(DWORD count, const HANDLE* handles, bool all, DWORD milliseco
     std::vector<void*>& objects = held.objects;
     std::vector<DISPATCHER_HEADER*> headers;
     for (DWORD i = 0; i < count; ++i) {
-        DISPATCHER_HEADER* header = waitable(handles[i], &objects[i]);
+        bool access_denied = false;
+        DISPATCHER_HEADER* header = waitable(handles[i], &objects[i], &access_denied);
         if (header == nullptr) {
-            set_last_error(ERROR_INVALID_HANDLE);
+            set_last_error(access_denied ? ERROR_ACCESS_DENIED : ERROR_INVALID_HANDLE);
             return WAIT_FAILED;
         }
         headers.push_back(header);

@@ -39,6 +39,10 @@ std::string narrow(std::u16string_view text);        // UTF-16 -> UTF-8
 
 // Process exit: terminates (and joins) the threads the process created that still run.
 void terminate_process_threads(Process* process);
+// The process as a waitable object (win32/process.cpp): its exit event, signalled by
+// signal_process_exit once the exit code is known (Machine::end_process).
+void signal_process_exit(Process* process);
+DISPATCHER_HEADER* process_exit_object(Process* process);
 
 // Thrown by ExitProcess / ExitThread to unwind the app back to the runner.
 struct AppExit {

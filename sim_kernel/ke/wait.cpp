@@ -9,6 +9,12 @@
 // a bug check (IRQL_NOT_LESS_OR_EQUAL); more than THREAD_WAIT_OBJECTS (3) objects need a
 // caller-supplied wait block array, more than MAXIMUM_WAIT_OBJECTS (64) are refused
 // (MAXIMUM_WAIT_OBJECTS_EXCEEDED); KeDelayExecutionThread returns STATUS_SUCCESS.
+// Alertable waits ("Waits and APCs" in the WDK docs): with Alertable = TRUE and WaitMode =
+// UserMode a user APC queued to the thread (QueueUserAPC, an I/O completion APC) is
+// delivered and ends the wait, which returns STATUS_USER_APC (KeDelayExecutionThread too).
+// With WaitMode = KernelMode user APCs are not delivered and do not end the wait (only an
+// alert would, and nothing in iosim alerts a thread); a non-alertable wait is never ended
+// by one. Kernel APCs run in every wait without ending it.
 // NT counterparts: KeWaitForSingleObject, KeWaitForMultipleObjects, KeDelayExecutionThread.
 #include <cstddef>
 
@@ -56,13 +62,17 @@ void check_irql(const LARGE_INTEGER* timeout, const void* caller, const void* ob
                              irql, irql == DISPATCH_LEVEL ? "DISPATCH_LEVEL" : "a device level"));
 }
 
+// `alertable`: Alertable && WaitMode == UserMode, the only case a user APC ends a wait.
 NTSTATUS wait_on(DISPATCHER_HEADER* const* headers, ULONG count, bool all, const LARGE_INTEGER* timeout,
-                 const char* what, const void* caller)
+                 const char* what, const void* caller, bool alertable)
 {
     System* sys = System::current();
-    std::string why = fmt::format("{} at {}", what, ldr::describe_call_site(caller));
-    return sys->scheduler().wait(headers, count, all, timeout, std::move(why));
+    std::string why = fmt::format("{}{} at {}", what, alertable ? " (alertable, user mode)" : "",
+                                  ldr::describe_call_site(caller));
+    return sys->scheduler().wait(headers, count, all, timeout, std::move(why), alertable);
 }
+
+bool user_apcs_end_wait(KPROCESSOR_MODE mode, BOOLEAN alertable) { return alertable != FALSE && mode == UserMode; }
 
 }  // namespace
 
@@ -74,7 +84,8 @@ NTSTATUS KeWaitForSingleObject(PVOID Object, KWAIT_REASON WaitReason, KPROCESSOR
     const void* caller = __builtin_return_address(0);
     check_irql(Timeout, caller, Object);
     DISPATCHER_HEADER* header = header_for(Object);
-    return wait_on(&header, 1, false, Timeout, "KeWaitForSingleObject", caller);
+    return wait_on(&header, 1, false, Timeout, "KeWaitForSingleObject", caller,
+                   user_apcs_end_wait(WaitMode, Alertable));
 }
 
 NTSTATUS KeWaitForMultipleObjects(ULONG Count, PVOID Object[], WAIT_TYPE WaitType, KWAIT_REASON WaitReason,
@@ -93,15 +104,17 @@ NTSTATUS KeWaitForMultipleObjects(ULONG Count, PVOID Object[], WAIT_TYPE WaitTyp
     std::vector<DISPATCHER_HEADER*> headers;
     for (ULONG i = 0; i < Count; ++i)
         headers.push_back(header_for(Object[i]));
-    return wait_on(headers.data(), Count, WaitType == WaitAll, Timeout, "KeWaitForMultipleObjects", caller);
+    return wait_on(headers.data(), Count, WaitType == WaitAll, Timeout, "KeWaitForMultipleObjects", caller,
+                   user_apcs_end_wait(WaitMode, Alertable));
 }
 
 NTSTATUS KeDelayExecutionThread(KPROCESSOR_MODE WaitMode, BOOLEAN Alertable, PLARGE_INTEGER Interval)
 {
     const void* caller = __builtin_return_address(0);
     check_irql(Interval, caller, nullptr);
-    wait_on(nullptr, 0, false, Interval, "KeDelayExecutionThread", caller);
-    return STATUS_SUCCESS;
+    NTSTATUS status = wait_on(nullptr, 0, false, Interval, "KeDelayExecutionThread", caller,
+                              user_apcs_end_wait(WaitMode, Alertable));
+    return status == STATUS_USER_APC ? STATUS_USER_APC : STATUS_SUCCESS;
 }
 
 }  // extern "C"

@@ -68,6 +68,10 @@ TEST_F(Cancel, CancelIoExWithNothingOutFailsWithErrorNotFound)
 }
 
 // "IoCancelIrp on an IRP without a cancel routine only sets Irp->Cancel: the request goes on."
+// CancelIo only requests cancellation and returns; it does not wait for the requests
+// ("The thread can use the GetOverlappedResult function to determine when the I/O
+// operations themselves have been completed"). A request without a cancel routine goes on
+// and completes normally.
 TEST_F(Cancel, RequestWithoutCancelRoutineIsNotStoppedByCancelIo)
 {
     HANDLE h = Open(true);

@@ -1,7 +1,7 @@
 // duplicate_handle_test.cpp - DuplicateHandle (sim_io_manager/win32/handle.cpp): in the same
 // process and into another one, DUPLICATE_SAME_ACCESS, DUPLICATE_CLOSE_SOURCE, the pseudo
-// handles, and its errors. The other process's handle is put in the app's table by the test
-// (iosim has no OpenProcess), with the access OpenProcess would grant.
+// handles, and its errors. The other process's handle is put in the app's table by the test,
+// with the access OpenProcess would grant (OpenProcess itself: win32_semaphore_process_test.cpp).
 #include "async_test_support.h"
 #include "ps/process.h"
 
