@@ -31,6 +31,7 @@
 #include "file.h"
 #include "irp.h"
 #include "ke/bugcheck.h"
+#include "ke/irql.h"
 #include "ldr/symbolize.h"
 #include "ps/process.h"
 #include "request.h"
@@ -177,9 +178,17 @@ using namespace iosim::io;
 
 extern "C" {
 
-void IoAcquireCancelSpinLock(PKIRQL Irql) { KeAcquireSpinLock(&g_cancel_lock, Irql); }
+void IoAcquireCancelSpinLock(PKIRQL Irql)
+{
+    *Irql = iosim::ke::raise_irql_to_dpc_level("IoAcquireCancelSpinLock");
+    KeAcquireSpinLockAtDpcLevel(&g_cancel_lock);
+}
 
-void IoReleaseCancelSpinLock(KIRQL Irql) { KeReleaseSpinLock(&g_cancel_lock, Irql); }
+void IoReleaseCancelSpinLock(KIRQL Irql)
+{
+    KeReleaseSpinLockFromDpcLevel(&g_cancel_lock);
+    iosim::ke::lower_irql(Irql, "IoReleaseCancelSpinLock", __builtin_return_address(0));
+}
 
 BOOLEAN IoCancelIrp(PIRP Irp)
 {

@@ -27,6 +27,7 @@
 #include "device.h"
 #include "driver.h"
 #include "irp.h"
+#include "ke/irql.h"
 #include "ldr/symbolize.h"
 #include "ps/process.h"
 #include "system.h"
@@ -130,8 +131,7 @@ extern "C" {
 
 void IoStartPacket(PDEVICE_OBJECT DeviceObject, PIRP Irp, PULONG Key, PDRIVER_CANCEL CancelFunction)
 {
-    KIRQL old_irql;
-    KeRaiseIrql(DISPATCH_LEVEL, &old_irql);
+    KIRQL old_irql = iosim::ke::raise_irql(DISPATCH_LEVEL, "IoStartPacket", __builtin_return_address(0));
     KIRQL cancel_irql = DISPATCH_LEVEL;
     if (CancelFunction != nullptr) {
         IoAcquireCancelSpinLock(&cancel_irql);
@@ -166,7 +166,7 @@ void IoStartPacket(PDEVICE_OBJECT DeviceObject, PIRP Irp, PULONG Key, PDRIVER_CA
             }
         }
     }
-    KeLowerIrql(old_irql);
+    iosim::ke::lower_irql(old_irql, "IoStartPacket", __builtin_return_address(0));
 }
 
 void IoStartNextPacket(PDEVICE_OBJECT DeviceObject, BOOLEAN Cancelable)

@@ -39,10 +39,15 @@ System::System(Options options)
         .cpus = options.cpus,
         .seed = options.seed,
         .boot_time = kBootSystemTime,
-        .trace = [this](int64_t, unsigned cpu, const std::string& text) {
+        .trace = [this](int64_t time, unsigned cpu, const std::string& text) {
             if (trace_.enabled())
-                trace_.record(trace::Kind::Scheduler, 0, fmt::format("[cpu {}] {}", cpu, text));
+                trace_.record_at({.cpu = cpu, .time = time}, trace::Kind::Scheduler, text);
         }});
+    trace_.set_clock([this] {
+        // After the scheduler is gone (the teardown's last events) the run is over: no CPU, no time.
+        return scheduler_ != nullptr ? trace::Stamp{.cpu = scheduler_->current_cpu(), .time = scheduler_->now()}
+                                     : trace::Stamp{};
+    });
     scheduler_->adopt("main");
     memory_->set_before_hide([this] {
         return scheduler_ != nullptr ? scheduler_->reap_exited_hosts()

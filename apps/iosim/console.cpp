@@ -34,6 +34,9 @@ void Console::attach(Machine& machine)
         }
         if (options_.quiet || !options_.show_trace || event.kind == trace::Kind::DebugPrint)
             return;
+        // Every spin lock is two IRQL changes: shown with --verbose, always in --trace files.
+        if (event.kind == trace::Kind::Irql && !options_.verbose)
+            return;
         flush_app_output();
         const char* label = "trace";
         switch (event.kind) {
@@ -43,6 +46,7 @@ void Console::attach(Machine& machine)
         case trace::Kind::Process: label = "process"; break;
         case trace::Kind::Win32: label = "win32"; break;
         case trace::Kind::Finding: label = "REPORT"; break;
+        case trace::Kind::Irql: label = "irql"; break;
         default: break;
         }
         line(label, options_.verbose ? trace::Trace::format(event) : event.text);

@@ -23,6 +23,7 @@
 
 #include "ex/ex_sync.h"
 #include "ke/bugcheck.h"
+#include "ke/irql.h"
 #include "ldr/symbolize.h"
 #include "ps/process.h"
 #include "system.h"
@@ -105,7 +106,7 @@ void ExAcquireFastMutex(PFAST_MUTEX FastMutex)
     check_irql("ExAcquireFastMutex", caller);
     Thread* self = current_thread();
     KIRQL old = self->irql;
-    self->irql = APC_LEVEL;
+    ke::set_irql(self, APC_LEVEL, "ExAcquireFastMutex");
     acquire(FastMutex, "ExAcquireFastMutex", caller);
     FastMutex->OldIrql = old;
 }
@@ -117,7 +118,7 @@ BOOLEAN ExTryToAcquireFastMutex(PFAST_MUTEX FastMutex)
         return FALSE;
     Thread* self = current_thread();
     FastMutex->OldIrql = self->irql;
-    self->irql = APC_LEVEL;
+    ke::set_irql(self, APC_LEVEL, "ExTryToAcquireFastMutex");
     FastMutex->Count = 0;
     FastMutex->Owner = self;
     return TRUE;
@@ -135,7 +136,7 @@ void ExReleaseFastMutex(PFAST_MUTEX FastMutex)
                                     "the IRQL ExAcquireFastMutex raised to.",
                                     self->irql),
                         caller);
-    KeLowerIrql(std::min(old, self->irql));
+    ke::lower_irql(std::min(old, self->irql), "ExReleaseFastMutex", caller);
 }
 
 void ExAcquireFastMutexUnsafe(PFAST_MUTEX FastMutex)

@@ -16,6 +16,7 @@
 
 #include "ke/bugcheck.h"
 #include "ke/dispatcher.h"
+#include "ke/irql.h"
 #include "ke/scheduler.h"
 #include "ke/seh.h"
 #include "ps/process.h"
@@ -165,7 +166,7 @@ void KeReleaseSpinLockFromDpcLevel(PKSPIN_LOCK SpinLock)
 
 KIRQL KeAcquireSpinLockRaiseToDpc(PKSPIN_LOCK SpinLock)
 {
-    KIRQL old = KeRaiseIrqlToDpcLevel();
+    KIRQL old = ke::raise_irql_to_dpc_level("KeAcquireSpinLock");
     KeAcquireSpinLockAtDpcLevel(SpinLock);
     return old;
 }
@@ -173,19 +174,21 @@ KIRQL KeAcquireSpinLockRaiseToDpc(PKSPIN_LOCK SpinLock)
 void KeReleaseSpinLock(PKSPIN_LOCK SpinLock, KIRQL NewIrql)
 {
     KeReleaseSpinLockFromDpcLevel(SpinLock);
-    KeLowerIrql(NewIrql);
+    ke::lower_irql(NewIrql, "KeReleaseSpinLock", __builtin_return_address(0));
 }
 
 void KeAcquireInStackQueuedSpinLock(PKSPIN_LOCK SpinLock, PKLOCK_QUEUE_HANDLE LockHandle)
 {
     LockHandle->LockQueue.Lock = SpinLock;
     LockHandle->LockQueue.Next = nullptr;
-    LockHandle->OldIrql = KeAcquireSpinLockRaiseToDpc(SpinLock);
+    LockHandle->OldIrql = ke::raise_irql_to_dpc_level("KeAcquireInStackQueuedSpinLock");
+    KeAcquireSpinLockAtDpcLevel(SpinLock);
 }
 
 void KeReleaseInStackQueuedSpinLock(PKLOCK_QUEUE_HANDLE LockHandle)
 {
-    KeReleaseSpinLock(LockHandle->LockQueue.Lock, LockHandle->OldIrql);
+    KeReleaseSpinLockFromDpcLevel(LockHandle->LockQueue.Lock);
+    ke::lower_irql(LockHandle->OldIrql, "KeReleaseInStackQueuedSpinLock", __builtin_return_address(0));
 }
 
 void KeAcquireInStackQueuedSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock, PKLOCK_QUEUE_HANDLE LockHandle)

@@ -129,6 +129,7 @@ const char* kind_name(Kind kind)
     case Kind::Finding: return "finding";
     case Kind::Scheduler: return "scheduler";
     case Kind::Note: return "note";
+    case Kind::Irql: return "irql";
     }
     return "note";
 }

@@ -10,8 +10,8 @@
 // at its Freed event or its last event); each dispatch routine call is a complete slice
 // ("X") from the Dispatched event to the matching Returned event of the same IRP and
 // device, so a pass-down nests inside the upper driver's dispatch on the thread's track.
-// Scheduler events say which CPU they happened on ("[cpu N] ..."): their instants go on one
-// track per CPU (process "CPUs", thread "cpu N"; args.thread names the thread that recorded
+// Every event says which CPU it happened on (args.cpu) and its simulated time (args.time).
+// Scheduler events go on one track per CPU (process "CPUs", thread "cpu N"; args.thread names the thread that recorded
 // it), and each context switch opens a complete slice ("X", cat "cpu") named after the
 // thread switched to, ending at that CPU's next switch (or the last event): which thread ran
 // where, in logical time.
@@ -36,26 +36,18 @@ using ThreadKey = std::pair<uint32_t, uint32_t>;  // (pid, tid)
 
 constexpr uint32_t kCpuPid = 1000000;  // the CPU tracks' "process" (no simulated pid gets this high)
 
-// "[cpu 1] context switch: ..." -> 1, for scheduler events only.
+// Scheduler events go on their CPU's track.
 std::optional<unsigned> cpu_of(const Event& event)
 {
-    if (event.kind != Kind::Scheduler || event.text.rfind("[cpu ", 0) != 0)
+    if (event.kind != Kind::Scheduler)
         return std::nullopt;
-    unsigned cpu = 0;
-    size_t at = 5;
-    if (at >= event.text.size() || !std::isdigit(static_cast<unsigned char>(event.text[at])))
-        return std::nullopt;
-    while (at < event.text.size() && std::isdigit(static_cast<unsigned char>(event.text[at])) && cpu < 1000)
-        cpu = cpu * 10 + static_cast<unsigned>(event.text[at++] - '0');
-    if (at >= event.text.size() || event.text[at] != ']')
-        return std::nullopt;
-    return cpu;
+    return event.cpu;
 }
 
 // The thread a context switch switches to: "... context switch: t16 (main) -> t17 (x)" -> "t17 (x)".
 std::optional<std::string> switched_to(const Event& event)
 {
-    size_t at = event.text.find("] context switch: ");
+    size_t at = event.text.find("context switch: ");
     if (at == std::string::npos)
         return std::nullopt;
     size_t arrow = event.text.find(" -> ", at);
@@ -252,11 +244,13 @@ std::string to_json(const std::vector<Event>& events)
         json e = base_event("i", instant_name(event, major), detail::kind_name(event.kind), event.seq,
                             cpu ? kCpuPid : event.pid, cpu ? *cpu : event.tid);
         e["s"] = "t";
-        json args = {{"seq", event.seq}, {"irql", irql_name(event.irql)}, {"text", event.text}};
-        if (cpu) {
-            args["cpu"] = *cpu;
+        json args = {{"seq", event.seq},
+                     {"cpu", event.cpu},
+                     {"time", Trace::format_time(event.time)},
+                     {"irql", irql_name(event.irql)},
+                     {"text", event.text}};
+        if (cpu)
             args["thread"] = fmt::format("{}:{}", event.pid, event.tid);
-        }
         if (event.irp != 0)
             args["irp"] = event.irp;
         if (event.kind == Kind::Irp) {

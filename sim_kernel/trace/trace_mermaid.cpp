@@ -337,6 +337,9 @@ std::string to_mermaid(const std::vector<Event>& events)
             break;
         case Kind::Object:
             break;  // devices and links: in the text and JSON forms, too detailed here
+        case Kind::Scheduler:
+        case Kind::Irql:
+            break;  // threads, CPUs and IRQLs: the JSON form draws them (one track per CPU)
         }
     }
 

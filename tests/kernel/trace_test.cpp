@@ -1,5 +1,6 @@
 // trace_test.cpp - the event trace (sim_kernel/trace/trace.cpp): sequence numbers, the
-// stamp of the current thread, recording only when enabled, and the one-line format.
+// stamp of the current thread, CPU and simulated time, recording only when enabled, the
+// one-line format, and the IRQL change events of ke/irql.cpp.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -96,7 +97,7 @@ TEST(TraceTest, ClearRestartsTheSequence)
     EXPECT_EQ(sys.trace().events()[0].seq, 1u);
 }
 
-TEST(TraceTest, FormatIsSequencePidTidIrqlText)
+TEST(TraceTest, FormatIsSequenceTimeCpuPidTidIrqlText)
 {
     trace::Event event;
     event.seq = 12;
@@ -104,12 +105,88 @@ TEST(TraceTest, FormatIsSequencePidTidIrqlText)
     event.tid = 12;
     event.irql = PASSIVE_LEVEL;
     event.text = "IRP#3 completed";
-    EXPECT_EQ(trace::Trace::format(event), "  12  p8:t12 PASSIVE  IRP#3 completed");
+    EXPECT_EQ(trace::Trace::format(event), "  12   0.0000ms cpu0 p8:t12 PASSIVE  IRP#3 completed");
     event.seq = 1234;
     event.irql = DISPATCH_LEVEL;
-    EXPECT_EQ(trace::Trace::format(event), "1234  p8:t12 DISPATCH IRP#3 completed");
+    event.cpu = 1;
+    event.time = 500001;  // 50.0001 ms in 100 ns units
+    EXPECT_EQ(trace::Trace::format(event), "1234  50.0001ms cpu1 p8:t12 DISPATCH IRP#3 completed");
     event.irql = 5;
-    EXPECT_EQ(trace::Trace::format(event), "1234  p8:t12 DIRQL    IRP#3 completed");
+    EXPECT_EQ(trace::Trace::format(event), "1234  50.0001ms cpu1 p8:t12 DIRQL    IRP#3 completed");
+}
+
+TEST(TraceTest, TimeIsSimulatedMillisecondsToTheHundredNanoseconds)
+{
+    EXPECT_EQ(trace::Trace::format_time(0), "0.0000ms");
+    EXPECT_EQ(trace::Trace::format_time(1), "0.0001ms");
+    EXPECT_EQ(trace::Trace::format_time(10000), "1.0000ms");
+    EXPECT_EQ(trace::Trace::format_time(30000000), "3000.0000ms");
+    EXPECT_EQ(trace::Trace::format_time(-15000), "-1.5000ms");
+}
+
+TEST(TraceTest, EventsCarryTheSchedulersCpuAndSimulatedTime)
+{
+    System sys({.trace = true});
+    sys.trace().record(trace::Kind::Note, 0, "at boot");
+    sys.scheduler().advance(3 * 10000);  // 3 ms of simulated time: nothing waits, nothing is due
+    sys.trace().record(trace::Kind::Note, 0, "later");
+    auto events = sys.trace().events();
+    ASSERT_EQ(events.size(), 2u);
+    EXPECT_EQ(events[0].time, 0);
+    EXPECT_EQ(events[1].time, 30000);
+    EXPECT_EQ(events[1].cpu, sys.scheduler().current_cpu());
+    EXPECT_NE(trace::Trace::format(events[1]).find(" 3.0000ms cpu"), std::string::npos)
+        << trace::Trace::format(events[1]);
+}
+
+std::vector<std::string> irql_events(System& sys)
+{
+    std::vector<std::string> out;
+    for (const auto& e : sys.trace().events())
+        if (e.kind == trace::Kind::Irql)
+            out.push_back(e.text + " @" + trace::irql_name(e.irql));
+    return out;
+}
+
+// Each IRQL change is an event, named after the routine the driver called, recorded at the
+// new IRQL; a raise to the IRQL the thread already has changes nothing and records nothing.
+TEST(TraceTest, IrqlChangesAreEventsNamedAfterTheRoutine)
+{
+    System sys({.trace = true});
+    KSPIN_LOCK lock;
+    KeInitializeSpinLock(&lock);
+    KIRQL old;
+    KeAcquireSpinLock(&lock, &old);
+    KeReleaseSpinLock(&lock, old);
+    KeRaiseIrql(APC_LEVEL, &old);
+    KIRQL same;
+    KeRaiseIrql(APC_LEVEL, &same);  // no change
+    KeLowerIrql(old);
+    KLOCK_QUEUE_HANDLE handle;
+    KeAcquireInStackQueuedSpinLock(&lock, &handle);
+    KeReleaseInStackQueuedSpinLock(&handle);
+    EXPECT_EQ(irql_events(sys), (std::vector<std::string>{
+                                    "IRQL PASSIVE -> DISPATCH (KeAcquireSpinLock) @DISPATCH",
+                                    "IRQL DISPATCH -> PASSIVE (KeReleaseSpinLock) @PASSIVE",
+                                    "IRQL PASSIVE -> APC (KeRaiseIrql) @APC",
+                                    "IRQL APC -> PASSIVE (KeLowerIrql) @PASSIVE",
+                                    "IRQL PASSIVE -> DISPATCH (KeAcquireInStackQueuedSpinLock) @DISPATCH",
+                                    "IRQL DISPATCH -> PASSIVE (KeReleaseInStackQueuedSpinLock) @PASSIVE",
+                                }));
+}
+
+TEST(TraceTest, FastMutexRaisesToApcLevelAsAnEvent)
+{
+    System sys({.trace = true});
+    FAST_MUTEX mutex;
+    ExInitializeFastMutex(&mutex);
+    ExAcquireFastMutex(&mutex);
+    EXPECT_EQ(KeGetCurrentIrql(), APC_LEVEL);
+    ExReleaseFastMutex(&mutex);
+    EXPECT_EQ(irql_events(sys), (std::vector<std::string>{
+                                    "IRQL PASSIVE -> APC (ExAcquireFastMutex) @APC",
+                                    "IRQL APC -> PASSIVE (ExReleaseFastMutex) @PASSIVE",
+                                }));
 }
 
 TEST(TraceTest, IrqlNames)

@@ -287,17 +287,24 @@ TEST(TraceJson, AnyTextGivesValidJson)
     EXPECT_EQ(iosim::trace::to_json(events), text);
 }
 
-// Scheduler events carry their CPU ("[cpu N] ..."): one track per CPU, each context
-// switch a slice named after the thread that runs until that CPU's next switch.
+Event OnCpu(Event e, uint32_t cpu, int64_t time = 0)
+{
+    e.cpu = cpu;
+    e.time = time;
+    return e;
+}
+
+// Every event carries its CPU and simulated time; scheduler events go on one track per CPU,
+// each context switch a slice named after the thread that runs until that CPU's next switch.
 TEST(TraceJson, SchedulerEventsGoOnOneTrackPerCpu)
 {
     std::vector<Event> events = {
-        Make(1, Kind::Scheduler, 0, "[cpu 0] context switch: t8 (main) -> t16 (app.exe)", {}, 4, 8),
-        Make(2, Kind::Scheduler, 0, "[cpu 1] timer expired, its DPC x!Tick queued", {}, 12, 16),
-        Make(3, Kind::Win32, 0, "ReadFile", {}, 12, 16),
-        Make(4, Kind::Scheduler, 0, "[cpu 0] context switch: t16 (app.exe) -> t8 (main)", {}, 12, 16),
-        Make(5, Kind::Scheduler, 0, "thread t20 (worker) created", {}, 12, 16),  // no CPU: its thread's track
-        Make(6, Kind::Note, 0, "end", {}, 4, 8),
+        OnCpu(Make(1, Kind::Scheduler, 0, "context switch: t8 (main) -> t16 (app.exe)", {}, 4, 8), 0),
+        OnCpu(Make(2, Kind::Scheduler, 0, "timer expired, its DPC x!Tick queued", {}, 12, 16), 1, 500000),
+        OnCpu(Make(3, Kind::Win32, 0, "ReadFile", {}, 12, 16), 1, 500000),
+        OnCpu(Make(4, Kind::Scheduler, 0, "context switch: t16 (app.exe) -> t8 (main)", {}, 12, 16), 0, 500000),
+        OnCpu(Make(5, Kind::Irql, 0, "IRQL PASSIVE -> DISPATCH (KeAcquireSpinLock)", {}, 12, 16), 0, 500000),
+        OnCpu(Make(6, Kind::Note, 0, "end", {}, 4, 8), 0, 500001),
     };
     std::string text = iosim::trace::to_json(events);
     CheckChromeTrace(text, events);
@@ -324,8 +331,12 @@ TEST(TraceJson, SchedulerEventsGoOnOneTrackPerCpu)
     EXPECT_EQ(instants[2]["pid"], 1000000);
     EXPECT_EQ(instants[2]["tid"], 1);
     EXPECT_EQ(instants[2]["args"]["thread"], "12:16");
-    EXPECT_EQ(instants[3]["pid"], 12);
+    EXPECT_EQ(instants[2]["args"]["time"], "50.0000ms");
+    EXPECT_EQ(instants[3]["pid"], 12);  // not a scheduler event: its thread's track
+    EXPECT_EQ(instants[3]["args"]["cpu"], 1);
     EXPECT_EQ(instants[5]["pid"], 12);
+    EXPECT_EQ(instants[5]["cat"], "irql");
+    EXPECT_EQ(instants[6]["args"]["time"], "50.0001ms");
     EXPECT_EQ(doc["otherData"]["cpus"], 2);
 }
 

@@ -27,6 +27,7 @@ const char* label_of(trace::Kind kind)
     case trace::Kind::Process: return "process";
     case trace::Kind::Win32: return "win32";
     case trace::Kind::Finding: return "REPORT";
+    case trace::Kind::Irql: return "irql";
     default: return "trace";
     }
 }
