@@ -822,8 +822,15 @@ void Scheduler::advance(int64_t units)
 {
     std::unique_lock lock(lock_);
     int64_t target = now_ + units;
-    for (int64_t due = next_deadline(); due >= 0 && due <= target; due = next_deadline())
+    for (int64_t due = next_deadline(); due >= 0 && due <= target; due = next_deadline()) {
         expire_due(lock);
+        // The DPCs of what expired run at its due time, before the clock moves on, as the
+        // clock interrupt's DPCs would (a timer due at 200 ms completes its IRP at 200 ms,
+        // even when the script advances to 210 ms).
+        lock.unlock();
+        run_dpcs();
+        lock.lock();
+    }
     now_ = std::max(now_, target);
 }
 

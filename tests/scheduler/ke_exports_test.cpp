@@ -70,6 +70,29 @@ TEST_F(KeExports, ATimerDpcSetsTheEventTheThreadWaitsFor)
     EXPECT_FALSE(KeCancelTimer(&timer)) << "an expired one-shot timer is no longer set";
 }
 
+// A timer's DPC runs at the timer's due time, before the clock moves on: advancing the
+// clock past two timers runs each DPC at its own time, in due order.
+TEST_F(KeExports, AdvancingTheClockRunsEachTimersDpcAtItsDueTime)
+{
+    static std::vector<ULONGLONG> seen;
+    seen.clear();
+    auto record = [](PKDPC, PVOID, PVOID, PVOID) { seen.push_back(KeQueryInterruptTime()); };
+    KDPC first_dpc, second_dpc;
+    KeInitializeDpc(&first_dpc, record, nullptr);
+    KeInitializeDpc(&second_dpc, record, nullptr);
+    KTIMER first, second;
+    KeInitializeTimer(&first);
+    KeInitializeTimer(&second);
+    LARGE_INTEGER due{};
+    due.QuadPart = -2'000'000;  // 200 ms
+    KeSetTimer(&second, due, &second_dpc);
+    due.QuadPart = -1'000'000;  // 100 ms
+    KeSetTimer(&first, due, &first_dpc);
+    machine.system().advance_time(2'100'000);  // to 210 ms
+    EXPECT_EQ(seen, (std::vector<ULONGLONG>{1'000'000, 2'000'000}));
+    EXPECT_EQ(KeQueryInterruptTime(), 2'100'000u);
+}
+
 TEST_F(KeExports, ADpcIsQueuedOnceAndRunsAtDispatchLevel)
 {
     static int runs;

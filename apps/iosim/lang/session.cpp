@@ -426,11 +426,9 @@ Outcome Session::Impl::do_run(const Command& command)
 
 Outcome Session::Impl::do_advance(const Command& command)
 {
-    machine.system().advance_time(static_cast<int64_t>(command.number));
-    // The timers that came due queued their DPCs; the DPC software interrupt fires as soon
-    // as the processor is below DISPATCH_LEVEL, which the script's side is: run them now
+    // Each timer that comes due runs its DPC at its due time, before the clock moves on
     // (a DPC completing an IRP queues its requester's side to the requesting thread).
-    machine.system().scheduler().run_dpcs();
+    machine.system().advance_time(static_cast<int64_t>(command.number));
     line("clock", fmt::format("advanced by {} x 100ns; interrupt time now {}", command.number,
                               machine.system().interrupt_time()));
     return Outcome::Ok;
