@@ -221,10 +221,10 @@ public:
         try {
             while (file->Busy != 0) {
                 uint32_t holder = lock_holder(file);
-                std::string why = fmt::format("{} waits for the file object lock of {} (FILE_OBJECT 0x{:X} is "
-                                              "synchronous: its requests are serialised; held by thread {})",
-                                              service, device_name(file->DeviceObject),
-                                              reinterpret_cast<uintptr_t>(file), holder);
+                // No address in the text: the trace must be the same from run to run.
+                std::string why = fmt::format("{} waits for the file object lock of {} (a synchronous file "
+                                              "object: its requests are serialised; held by thread {})",
+                                              service, device_name(file->DeviceObject), holder);
                 if (sys->trace().enabled())
                     sys->trace().record(trace::Kind::Scheduler, 0, why);
                 DISPATCHER_HEADER* header = &file->Lock.Header;
