@@ -20,6 +20,7 @@
 #include "ob/object.h"
 #include "ps/process.h"
 #include "system.h"
+#include "win32/named_object.h"
 #include "win32/win32.h"
 #include "wdm_impl.h"
 #include "windows.h"
@@ -36,47 +37,15 @@ ob::ObjectType& semaphore_type() { return *reinterpret_cast<ob::ObjectType*>(*Ex
 
 HANDLE create_semaphore(const char16_t* name, LONG initial, LONG maximum, bool open_only, ACCESS_MASK access)
 {
-    System* sys = System::current();
-    Process* process = current_process();
     if (!open_only && (maximum <= 0 || initial < 0 || initial > maximum)) {
         set_last_error(ERROR_INVALID_PARAMETER);  // NtCreateSemaphore: STATUS_INVALID_PARAMETER
         return nullptr;
     }
-    std::u16string path;
-    if (name != nullptr && *name != 0)
-        path = u"\\BaseNamedObjects\\" + widen(name);
-    if (!path.empty()) {
-        auto found = sys->ns().lookup(path);
-        if (NT_SUCCESS(found.status)) {
-            HANDLE handle = nullptr;
-            if (found.remaining.empty() && ob::is_object_of_type(found.object, semaphore_type())) {
-                handle = process->handles().insert(found.object, access);
-                set_last_error(open_only ? ERROR_SUCCESS : ERROR_ALREADY_EXISTS);
-            } else {
-                set_last_error(ERROR_INVALID_HANDLE);  // the name belongs to another kind of object
-            }
-            ob::dereference(found.object);
-            return handle;
-        }
-    }
-    if (open_only) {
-        set_last_error(path.empty() ? ERROR_INVALID_PARAMETER : ERROR_FILE_NOT_FOUND);
-        return nullptr;
-    }
-    auto* semaphore = static_cast<KSEMAPHORE*>(ob::create_object(semaphore_type(), sizeof(KSEMAPHORE)));
-    KeInitializeSemaphore(semaphore, initial, maximum);
-    if (!path.empty()) {
-        NTSTATUS status = sys->ns().insert(path, semaphore, false);
-        if (!NT_SUCCESS(status)) {
-            ob::dereference(semaphore);
-            set_last_nt_error(status);
-            return nullptr;
-        }
-    }
-    HANDLE handle = process->handles().insert(semaphore, access);
-    ob::dereference(semaphore);  // the handle holds it; a named one leaves the namespace with its last handle
-    set_last_error(ERROR_SUCCESS);
-    return handle;
+    return create_or_open_named(name, semaphore_type(), access, open_only, ERROR_INVALID_PARAMETER, [&]() -> void* {
+        auto* semaphore = static_cast<KSEMAPHORE*>(ob::create_object(semaphore_type(), sizeof(KSEMAPHORE)));
+        KeInitializeSemaphore(semaphore, initial, maximum);
+        return semaphore;
+    });
 }
 
 }  // namespace
@@ -115,29 +84,17 @@ BOOL WINAPI ReleaseSemaphore(HANDLE hSemaphore, LONG lReleaseCount, LPLONG lpPre
         set_last_error(ERROR_INVALID_PARAMETER);
         return FALSE;
     }
-    Process* process = current_process();
-    void* object = nullptr;
-    ACCESS_MASK granted = 0;
-    NTSTATUS status = process != nullptr ? process->handles().reference(hSemaphore, &semaphore_type(), &object, &granted)
-                                         : STATUS_INVALID_HANDLE;
-    if (!NT_SUCCESS(status)) {
-        set_last_nt_error(status);
+    auto* semaphore = static_cast<KSEMAPHORE*>(reference_by_handle(hSemaphore, semaphore_type(), kSemaphoreModifyState));
+    if (semaphore == nullptr)
         return FALSE;
-    }
-    auto* semaphore = static_cast<KSEMAPHORE*>(object);
-    if ((granted & kSemaphoreModifyState) == 0) {
-        ob::dereference(object);
-        set_last_error(ERROR_ACCESS_DENIED);
-        return FALSE;
-    }
     LONG previous = semaphore->Header.SignalState;
     if (previous > semaphore->Limit - lReleaseCount) {
-        ob::dereference(object);
+        ob::dereference(semaphore);
         set_last_nt_error(STATUS_SEMAPHORE_LIMIT_EXCEEDED);  // ERROR_TOO_MANY_POSTS
         return FALSE;
     }
     KeReleaseSemaphore(semaphore, SEMAPHORE_INCREMENT, lReleaseCount, FALSE);  // wakes the waits it satisfies
-    ob::dereference(object);
+    ob::dereference(semaphore);
     if (lpPreviousCount != nullptr)
         *lpPreviousCount = previous;
     set_last_error(ERROR_SUCCESS);

@@ -9,6 +9,7 @@
 #include "ke/event.h"
 #include "ps/process.h"
 #include "system.h"
+#include "win32/named_object.h"
 #include "win32/win32.h"
 #include "windows.h"
 
@@ -22,63 +23,15 @@ constexpr ACCESS_MASK kEventModifyState = 0x0002;  // EVENT_MODIFY_STATE
 
 ke::EventObject* reference_event(HANDLE handle, ACCESS_MASK needed)
 {
-    Process* process = current_process();
-    void* object = nullptr;
-    ACCESS_MASK granted = 0;
-    NTSTATUS status = process != nullptr
-                          ? process->handles().reference(handle, &ke::event_type(), &object, &granted)
-                          : STATUS_INVALID_HANDLE;
-    if (!NT_SUCCESS(status)) {
-        set_last_nt_error(status);
-        return nullptr;
-    }
-    if ((granted & needed) != needed) {
-        ob::dereference(object);
-        set_last_error(ERROR_ACCESS_DENIED);
-        return nullptr;
-    }
-    return static_cast<ke::EventObject*>(object);
+    return static_cast<ke::EventObject*>(reference_by_handle(handle, ke::event_type(), needed));
 }
 
+// OpenEvent gets the access it asked for; CreateEvent (also on an existing name) EVENT_ALL_ACCESS.
 HANDLE create_event(const char16_t* name, bool manual_reset, bool initial_state, bool open_only, ACCESS_MASK access)
 {
-    System* sys = System::current();
-    Process* process = current_process();
-    std::u16string path;
-    if (name != nullptr && *name != 0)
-        path = u"\\BaseNamedObjects\\" + widen(name);
-    if (!path.empty()) {
-        auto found = sys->ns().lookup(path);
-        if (NT_SUCCESS(found.status)) {
-            HANDLE handle = nullptr;
-            if (found.remaining.empty() && ob::is_object_of_type(found.object, ke::event_type())) {
-                // OpenEvent gets the access it asked for; CreateEvent on an existing name EVENT_ALL_ACCESS.
-                handle = process->handles().insert(found.object, access);
-                set_last_error(open_only ? ERROR_SUCCESS : ERROR_ALREADY_EXISTS);
-            } else {
-                set_last_error(ERROR_INVALID_HANDLE);  // the name belongs to another kind of object
-            }
-            ob::dereference(found.object);
-            return handle;
-        }
-    }
-    if (open_only) {
-        set_last_error(ERROR_FILE_NOT_FOUND);
-        return nullptr;
-    }
-    ke::EventObject* event = ke::create_event(manual_reset ? NotificationEvent : SynchronizationEvent, initial_state);
-    if (!path.empty()) {
-        NTSTATUS status = sys->ns().insert(path, event, false);
-        if (!NT_SUCCESS(status)) {
-            ob::dereference(event);
-            set_last_nt_error(status);
-            return nullptr;
-        }
-    }
-    HANDLE handle = process->handles().insert(event, access);
-    ob::dereference(event);  // the handle holds it; a named event leaves the namespace with its last handle
-    set_last_error(ERROR_SUCCESS);
-    return handle;
+    return create_or_open_named(name, ke::event_type(), access, open_only, ERROR_FILE_NOT_FOUND, [&]() -> void* {
+        return ke::create_event(manual_reset ? NotificationEvent : SynchronizationEvent, initial_state);
+    });
 }
 
 }  // namespace
