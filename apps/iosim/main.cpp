@@ -83,7 +83,9 @@ int main(int argc, char** argv)
                  "a time, simulated time); runs differ and cannot be replayed")
         ->excludes(seed_option);
     app.add_flag("-q,--quiet", quiet, "Show only what apps print (findings and bug checks go to stderr)");
-    app.add_flag("-v,--verbose", verbose, "Prefix each event with its sequence number, process:thread and IRQL");
+    app.add_flag("-v,--verbose", verbose,
+                 "Prefix each event with its sequence number, simulated time, CPU, process:thread and IRQL, and show "
+                 "IRQL changes");
 
     auto* tour = app.add_subcommand("tour", "The guided tour: the seeds' lessons, step by step, with every IRP shown");
     tour->footer("Example:\n  iosim tour");
