@@ -672,6 +672,8 @@ NTSTATUS Scheduler::wait(DISPATCHER_HEADER* const* objects, size_t count, bool w
         self->state_ = Context::State::Waiting;
         for (DISPATCHER_HEADER* object : self->wait_.objects)
             waiters_[object].push_back(self);
+        // A wait that blocks is an event of its own; "released", "timed out" or "woken" ends it.
+        trace(fmt::format("thread {} waits ({})", label(self), self->wait_.why));
         schedule_away(lock, false);
         if (self->wait_.result != kApcWake)
             return self->wait_.result;
