@@ -21,6 +21,7 @@ struct FilePrivate {
     ACCESS_MASK desired_access = 0;
     std::u16string name;         // FileName storage
     _IO_COMPLETION_CONTEXT completion{};  // what CompletionContext points at once associated with a port
+    uint32_t lock_holder = 0;    // the thread holding the file object lock (FO_SYNCHRONOUS_IO), for waits' text
 };
 
 struct FileBody {

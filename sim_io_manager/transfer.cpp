@@ -38,8 +38,6 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
-#include <map>
-#include <mutex>
 
 #include "device.h"
 #include "file.h"
@@ -189,18 +187,9 @@ void trace_bad_buffer(const char* service, const char* which, const void* buffer
 
 // ---- the file object lock of a synchronous file object ----
 
-std::mutex g_lock_holders_lock;
-std::map<const FILE_OBJECT*, uint32_t> g_lock_holders;  // the holder's thread id, for waits and reports
-
-uint32_t lock_holder(const FILE_OBJECT* file)
-{
-    std::lock_guard guard(g_lock_holders_lock);
-    auto it = g_lock_holders.find(file);
-    return it == g_lock_holders.end() ? 0 : it->second;
-}
-
 // Held by a service for the whole request on an FO_SYNCHRONOUS_IO file object; nothing
-// for an overlapped one. Declared after the FileRef, so it is released first.
+// for an overlapped one. Declared after the FileRef, so it is released first: the FileRef's
+// reference keeps the file object alive while the lock is held.
 class FileObjectLock {
 public:
     FileObjectLock() = default;
@@ -220,7 +209,7 @@ public:
         const bool alertable = (file->Flags & FO_ALERTABLE_IO) != 0 && mode == UserMode;
         try {
             while (file->Busy != 0) {
-                uint32_t holder = lock_holder(file);
+                uint32_t holder = file_body(file)->priv.lock_holder;
                 // No address in the text: the trace must be the same from run to run.
                 std::string why = fmt::format("{} waits for the file object lock of {} (a synchronous file "
                                               "object: its requests are serialised; held by thread {})",
@@ -244,10 +233,8 @@ public:
         InterlockedDecrement(reinterpret_cast<volatile LONG*>(&file->Waiters));
         file->Busy = TRUE;
         file_ = file;
-        ob::reference(file);  // the lock holds the file object until it is released
         Thread* thread = current_thread();
-        std::lock_guard guard(g_lock_holders_lock);
-        g_lock_holders[file] = thread != nullptr ? thread->tid() : 0;
+        file_body(file)->priv.lock_holder = thread != nullptr ? thread->tid() : 0;
         return STATUS_SUCCESS;
     }
 
@@ -258,13 +245,9 @@ public:
         if (file == nullptr)
             return;
         file_ = nullptr;
-        {
-            std::lock_guard guard(g_lock_holders_lock);
-            g_lock_holders.erase(file);
-        }
+        file_body(file)->priv.lock_holder = 0;
         file->Busy = FALSE;
         pass_on(file);
-        ob::dereference(file);
     }
 
 private:
